@@ -1,0 +1,171 @@
+"""`/__admin/...`: the control API that tests use to reset, inspect, break and time-travel the mock."""
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from .dates import DateError, format_date, parse_datetime
+from .errors import BadRequest, InvalidFixture, NotFound, Unauthorized
+from .fixtures import validate
+from .http import json_body, json_object, reply
+from .mock import Mock
+
+blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
+
+
+def mock() -> Mock:
+    return current_app.extensions["emma_mock"]
+
+
+@blueprint.before_request
+def require_admin_token() -> None:
+    """When MOCKSERVER_ADMIN_TOKEN is set, every control but health needs it."""
+    token = mock().config.admin_token
+    if not token or request.endpoint == "admin.health":
+        return
+    given = request.headers.get("X-Admin-Token", "")
+    bearer = request.headers.get("Authorization", "")
+    if bearer.startswith("Bearer "):
+        given = given or bearer[len("Bearer "):]
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise Unauthorized("the control API needs the admin token: send it as 'X-Admin-Token' "
+                           "or 'Authorization: Bearer <token>'")
+
+
+@blueprint.get("/health")
+def health():
+    """Liveness for health checks."""
+    return reply({"status": "ok"})
+
+
+@blueprint.post("/reset")
+def reset():
+    """Back to the loaded fixtures: data, ids, journal, faults, clock, rate limit."""
+    mock().reset()
+    return reply({"status": "reset"})
+
+
+@blueprint.get("/state")
+def get_state():
+    """The whole state as a fixture document."""
+    return reply(mock().store.export())
+
+
+@blueprint.put("/state")
+def put_state():
+    """Replace the whole state with a fixture document, checked as at load."""
+    try:
+        dataset = validate([("state", json_body())], mock().clock.now())
+    except InvalidFixture as exc:
+        raise BadRequest(str(exc)) from None
+    mock().store.replace_state(dataset)
+    return reply(mock().store.export())
+
+
+@blueprint.get("/requests")
+def list_requests():
+    """The journal of API requests, oldest first; filters `method`, `path`, `status`; `count`."""
+    entries = mock().journal.entries(request.args)
+    if request.args.get("count") in ("true", "True", "1"):
+        return reply(len(entries))
+    return reply(entries)
+
+
+@blueprint.delete("/requests")
+def clear_requests():
+    """Empty the journal."""
+    mock().journal.clear()
+    return reply(True)
+
+
+@blueprint.post("/faults")
+def add_fault():
+    """Add a fault; it answers with its id."""
+    return reply(mock().faults.add(json_body()).to_json())
+
+
+@blueprint.get("/faults")
+def list_faults():
+    """The active faults."""
+    return reply(mock().faults.list())
+
+
+@blueprint.delete("/faults")
+def clear_faults():
+    """Remove every fault."""
+    mock().faults.clear()
+    return reply(True)
+
+
+@blueprint.delete("/faults/<int:fault_id>")
+def delete_fault(fault_id: int):
+    """Remove one fault."""
+    if not mock().faults.remove(fault_id):
+        raise NotFound(f"no fault with id {fault_id}")
+    return reply(True)
+
+
+def _clock() -> dict[str, Any]:
+    clock = mock().clock
+    return {"now": format_date(clock.now()), "frozen": clock.frozen}
+
+
+@blueprint.get("/clock")
+def get_clock():
+    """What "now" is, and whether it is frozen."""
+    return reply(_clock())
+
+
+@blueprint.put("/clock")
+def set_clock():
+    """Freeze "now" (`now`) or move it forward (`advance_seconds`)."""
+    body = json_object()
+    if ("now" in body) == ("advance_seconds" in body):
+        raise BadRequest("send exactly one of 'now' (a date) or 'advance_seconds' (a number)")
+    if "now" in body:
+        try:
+            moment = parse_datetime(body["now"])
+        except DateError as exc:
+            raise BadRequest(f"'now': {exc}") from None
+        mock().clock.freeze(moment)
+    else:
+        seconds = body["advance_seconds"]
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 1e10:
+            raise BadRequest("'advance_seconds' must be a non-negative number of seconds")
+        mock().clock.advance(seconds)
+    return reply(_clock())
+
+
+@blueprint.delete("/clock")
+def real_clock():
+    """Back to real time."""
+    mock().clock.unfreeze()
+    return reply(_clock())
+
+
+@blueprint.get("/rate-limit")
+def get_rate_limit():
+    """The rate limit in force, or null."""
+    return reply(mock().rate_limit.settings())
+
+
+@blueprint.put("/rate-limit")
+def set_rate_limit():
+    """Allow at most `requests` per `per_seconds` per account."""
+    body = json_object()
+    requests, seconds = body.get("requests"), body.get("per_seconds")
+    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
+        raise BadRequest("'requests' must be a positive integer")
+    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= 86400:
+        raise BadRequest("'per_seconds' must be a number of seconds above 0 (at most 86400)")
+    mock().rate_limit.configure(requests, seconds)
+    return reply(mock().rate_limit.settings())
+
+
+@blueprint.delete("/rate-limit")
+def clear_rate_limit():
+    """Remove the rate limit."""
+    mock().rate_limit.disable()
+    return reply(True)

@@ -1,0 +1,54 @@
+"""`/{account_id}/members...`: the subset of the members API that touchpoints need."""
+import re
+
+from flask import Blueprint
+
+from ..errors import BadRequest
+from ..http import json_object, listing, page, reply
+from ._context import store
+
+blueprint = Blueprint("members", __name__)
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+@blueprint.post("/<int:account_id>/members/add")
+def add_member(account_id: int):
+    """Add a member, or merge fields into the member with that email."""
+    body = json_object()
+    email = body.get("email")
+    if not isinstance(email, str) or not _EMAIL.fullmatch(email.strip()):
+        raise BadRequest("'email' is required and must be a valid email address")
+    fields = body.get("fields")
+    if fields is None:
+        fields = {}
+    if not isinstance(fields, dict):
+        raise BadRequest("'fields' must be an object of member field values")
+    member, added = store().add_member(account_id, email.strip(), fields)
+    return reply({"member_id": member["member_id"], "added": added, "status": "a"})
+
+
+@blueprint.get("/<int:account_id>/members")
+def list_members(account_id: int):
+    """The account's members in id order."""
+    return listing(page(), lambda: store().count_members(account_id),
+                   lambda start, end: store().list_members(account_id, start, end))
+
+
+@blueprint.get("/<int:account_id>/members/<int:member_id>")
+def get_member(account_id: int, member_id: int):
+    """One member."""
+    return reply(store().get_member(account_id, member_id))
+
+
+@blueprint.get("/<int:account_id>/members/email/<path:email>")
+def get_member_by_email(account_id: int, email: str):
+    """One member by email, compared case-insensitively."""
+    return reply(store().get_member_by_email(account_id, email))
+
+
+@blueprint.delete("/<int:account_id>/members/<int:member_id>")
+def delete_member(account_id: int, member_id: int):
+    """Delete a member and the member's touchpoints."""
+    store().delete_member(account_id, member_id)
+    return reply(True)

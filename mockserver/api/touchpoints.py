@@ -1,0 +1,87 @@
+"""`/{account_id}/touchpoints/members...`: touchpoints of members."""
+from typing import Any
+
+from flask import Blueprint
+
+from ..dates import DateError, parse_date
+from ..errors import BadRequest
+from ..http import json_object, listing, page, reply
+from ..store import TouchpointInput
+from ._context import store
+
+blueprint = Blueprint("touchpoints", __name__)
+
+BATCH_LIMIT = 10  # "Create up to 10 touchpoints."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _item(index: int, raw: Any) -> TouchpointInput:
+    """Check one item's JSON types; references are resolved by the store."""
+    where = f"touchpoints[{index}]"
+    if not isinstance(raw, dict):
+        raise BadRequest(f"{where} must be a JSON object")
+
+    def check(name: str, ok: Any, kind: str, nullable: bool) -> Any:
+        if name not in raw or (raw[name] is None and nullable):
+            return None
+        if not ok(raw[name]):
+            raise BadRequest(f"{where}.{name} must be {kind}{' or null' if nullable else ''}")
+        return raw[name]
+
+    value = check("touchpoint_monetary_value", _is_number, "a number", True)
+    try:
+        value = None if value is None else float(value)
+    except OverflowError:
+        raise BadRequest(f"{where}.touchpoint_monetary_value is too large") from None
+    timestamp = raw.get("touchpoint_timestamp")
+    if timestamp is not None:
+        try:
+            timestamp = parse_date(timestamp)
+        except DateError as exc:
+            raise BadRequest(f"{where}.touchpoint_timestamp: {exc}") from None
+    return TouchpointInput(
+        member_id=check("member_id", _is_int, "an integer", False),
+        email=check("email", lambda v: isinstance(v, str) and v.strip(), "a non-empty string", False),
+        touchpoint_type_id=check("touchpoint_type_id", _is_int, "an integer", False),
+        type_name=check("type_name", lambda v: isinstance(v, str) and v.strip(), "a non-empty string", False),
+        touchpoint_monetary_value=value,
+        mailing_id=check("mailing_id", _is_int, "an integer", True),
+        attributes=check("attributes", lambda v: isinstance(v, dict), "an object", True),
+        touchpoint_timestamp=timestamp,
+    )
+
+
+@blueprint.post("/<int:account_id>/touchpoints/members")
+def create_touchpoints(account_id: int):
+    """Create 1 to 10 touchpoints, all or none."""
+    items = json_object().get("touchpoints")
+    if not isinstance(items, list) or not 1 <= len(items) <= BATCH_LIMIT:
+        raise BadRequest(f"'touchpoints' is required: a list of 1 to {BATCH_LIMIT} touchpoint objects")
+    return reply(store().create_touchpoints(account_id, [_item(i, raw) for i, raw in enumerate(items)]))
+
+
+@blueprint.get("/<int:account_id>/touchpoints/members/<int:member_id>")
+def list_member_touchpoints(account_id: int, member_id: int):
+    """A member's touchpoints by timestamp."""
+    return listing(page(), lambda: store().count_member_touchpoints(account_id, member_id),
+                   lambda start, end: store().member_touchpoints(account_id, member_id, start, end))
+
+
+@blueprint.get("/<int:account_id>/touchpoints/members/touchpoints/<int:touchpoint_id>")
+def get_touchpoint(account_id: int, touchpoint_id: int):
+    """One touchpoint."""
+    return reply(store().get_touchpoint(account_id, touchpoint_id))
+
+
+@blueprint.delete("/<int:account_id>/touchpoints/members/touchpoints/<int:touchpoint_id>")
+def delete_touchpoint(account_id: int, touchpoint_id: int):
+    """Delete one touchpoint."""
+    store().delete_touchpoint(account_id, touchpoint_id)
+    return reply(True)

@@ -1,0 +1,34 @@
+"""The mock's notion of "now": real time, or frozen and moved by the control API."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+
+class Clock:
+    """Real UTC time unless frozen; every created/inserted date comes from here."""
+
+    def __init__(self) -> None:
+        self._frozen: datetime | None = None
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        frozen = self._frozen
+        return frozen if frozen is not None else datetime.now(timezone.utc)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def freeze(self, moment: datetime) -> None:
+        with self._lock:
+            self._frozen = moment.astimezone(timezone.utc)
+
+    def advance(self, seconds: float) -> None:
+        """Move "now" forward, freezing it at real now + seconds when it was running."""
+        with self._lock:
+            self._frozen = self.now() + timedelta(seconds=seconds)
+
+    def unfreeze(self) -> None:
+        with self._lock:
+            self._frozen = None

@@ -1,0 +1,53 @@
+"""The API's errors: one class per status, each carrying the message a person can act on."""
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error answered as `{"error": message}` with `status`."""
+
+    status = 400
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+    def __init__(self, message: str):
+        super().__init__(message, {"WWW-Authenticate": 'Basic realm="Emma API"'})
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class RateLimited(Forbidden):
+    """The real API's answer past its rate limit: 403 with this exact message."""
+
+    def __init__(self, retry_after: str):
+        super().__init__("Rate Limit Exceeded", {"Retry-After": retry_after})
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class StorageFailed(ApiError):
+    """The database file could not be written; the write was not applied."""
+
+    status = 503
+
+
+class InvalidFixture(ValueError):
+    """A fixture or state document that cannot be loaded; the message names where and why."""

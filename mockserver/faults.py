@@ -1,0 +1,160 @@
+"""Injected faults: answer API requests with an error, a delay, or a dropped connection.
+
+A fault matches by method and a glob on the path. It fires always, or for the
+next `times` matches, each time with an optional `probability` drawn from its
+own random generator (seeded with `seed`, so a chaotic run can be replayed).
+"""
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any
+
+from .errors import BadRequest
+
+MAX_DELAY_MS = 600_000
+_FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass
+class Fault:
+    id: int
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    body: Any = None
+    delay_ms: float | list[float] | None = None
+    action: str | None = None
+    times: int | None = None
+    probability: float | None = None
+    seed: int | str | None = None
+    matched: int = 0
+    _random: random.Random = field(default_factory=random.Random, repr=False)
+
+    @property
+    def drops(self) -> bool:
+        return self.action == "drop"
+
+    @property
+    def answers(self) -> bool:
+        """Whether it answers instead of the API (rather than only delaying the request)."""
+        return self.status is not None or self.action is not None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method != method:
+            return False
+        return not self.path or fnmatchcase(path, self.path)
+
+    def delay_seconds(self) -> float:
+        if self.delay_ms is None:
+            return 0.0
+        if isinstance(self.delay_ms, list):
+            return self._random.uniform(*self.delay_ms) / 1000
+        return self.delay_ms / 1000
+
+    def response_status(self) -> int:
+        return self.status if self.status is not None else 500
+
+    def response_body(self) -> Any:
+        if self.body is not None:
+            return self.body
+        return {"error": f"Injected fault {self.id}: HTTP {self.response_status()}"}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "method": self.method, "path": self.path, "status": self.status,
+                "body": self.body, "delay_ms": self.delay_ms, "action": self.action,
+                "times": self.times, "probability": self.probability, "seed": self.seed,
+                "matched": self.matched}
+
+
+def parse_fault(spec: Any, fault_id: int) -> Fault:
+    """A Fault from a `POST /__admin/faults` body; BadRequest naming the field that is wrong."""
+    if not isinstance(spec, dict):
+        raise BadRequest("a fault must be a JSON object")
+    unknown = sorted(set(spec) - _FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown fault field {unknown[0]!r} (allowed: {', '.join(sorted(_FIELDS))})")
+    method, path, status = spec.get("method"), spec.get("path"), spec.get("status")
+    delay, action, times = spec.get("delay_ms"), spec.get("action"), spec.get("times")
+    probability, seed = spec.get("probability"), spec.get("seed")
+    if method is not None and (not isinstance(method, str) or not method.strip()):
+        raise BadRequest("'method' must be an HTTP method such as \"POST\"")
+    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
+        raise BadRequest("'path' must be a path glob starting with '/', such as \"/100/touchpoints*\"")
+    if status is not None and (not isinstance(status, int) or isinstance(status, bool)
+                               or not 200 <= status <= 599):
+        raise BadRequest("'status' must be an HTTP status code from 200 to 599")
+    if delay is not None:
+        if _number(delay):
+            delay = [delay]
+        if (not isinstance(delay, list) or len(delay) not in (1, 2) or not all(map(_number, delay))
+                or not all(0 <= d <= MAX_DELAY_MS for d in delay) or delay != sorted(delay)):
+            raise BadRequest(f"'delay_ms' must be a number or [min, max] from 0 to {MAX_DELAY_MS}")
+        delay = delay[0] if len(delay) == 1 else delay
+    if action is not None and action not in ("respond", "drop"):
+        raise BadRequest("'action' must be \"respond\" or \"drop\"")
+    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+        raise BadRequest("'times' must be a positive integer (leave it out for always)")
+    if probability is not None and (not _number(probability) or not 0 <= probability <= 1):
+        raise BadRequest("'probability' must be a number from 0 to 1")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
+        raise BadRequest("'seed' must be an integer or a string")
+    if status is None and delay is None and action is None:
+        raise BadRequest("a fault needs at least one of 'status', 'delay_ms' or 'action'")
+    return Fault(id=fault_id, method=method.upper() if method else None, path=path, status=status,
+                 body=spec.get("body"), delay_ms=delay, action=action, times=times,
+                 probability=probability, seed=seed, _random=random.Random(seed))
+
+
+class Faults:
+    """The active faults, in the order they were added; the first that fires wins."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, spec: Any) -> Fault:
+        with self._lock:
+            fault = parse_fault(spec, next(self._ids))
+            self._faults.append(fault)
+            return fault
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [fault.to_json() for fault in self._faults]
+
+    def remove(self, fault_id: int) -> bool:
+        with self._lock:
+            before = len(self._faults)
+            self._faults = [f for f in self._faults if f.id != fault_id]
+            return len(self._faults) < before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults = []
+
+    def fire(self, method: str, path: str) -> Fault | None:
+        """The fault this request triggers, if any, counting it against its `times`."""
+        if not self._faults:
+            return None
+        with self._lock:
+            for fault in self._faults:
+                if not fault.matches(method, path):
+                    continue
+                if fault.probability is not None and fault._random.random() >= fault.probability:
+                    continue
+                fault.matched += 1
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self._faults.remove(fault)
+                return fault
+            return None

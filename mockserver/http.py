@@ -1,0 +1,62 @@
+"""Small request/response helpers shared by the API and admin blueprints."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, request
+
+from .errors import BadRequest, PayloadTooLarge
+from .paging import Page, parse_page
+
+JSON = "application/json"
+
+
+def reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response; every answer of the mock, errors included, goes through here."""
+    return Response(json.dumps(payload, separators=(", ", ": ")), status=status, mimetype=JSON,
+                    headers=headers)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body() -> Any:
+    """The request body parsed as JSON whatever its Content-Type (the vendor's wrapper sends none)."""
+    if request.environ.get("mockserver.too_large"):
+        raise PayloadTooLarge("request body is larger than the 10 MB the API accepts")
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        raise BadRequest("request body is empty; send a JSON object")
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply") from None
+    except UnicodeDecodeError:
+        raise BadRequest("request body is not UTF-8 encoded JSON") from None
+    except ValueError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+
+
+def json_object() -> dict[str, Any]:
+    body = json_body()
+    if not isinstance(body, dict):
+        raise BadRequest(f"request body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+def required_text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise BadRequest(f"'{name}' is required and must be a non-empty string")
+    return value
+
+
+def page() -> Page:
+    return parse_page(request.args)
+
+
+def listing(page: Page, count: Any, items: Any) -> Response:
+    """A list endpoint's answer: the bare total when `count` is asked for, else the page."""
+    return reply(count() if page.count else items(page.start, page.end))

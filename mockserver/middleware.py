@@ -1,0 +1,138 @@
+"""The WSGI layer in front of the Flask app: trailing slashes, faults and the request journal.
+
+It sees every API request as the client sent it, before authentication:
+faults fire here (SPEC: "before authentication"), and the journal records
+what came in and what went out, with the injected delay in the duration.
+`/__admin` requests pass straight through and are not journaled.
+"""
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from .clock import Clock
+from .config import MAX_BODY_BYTES
+from .dates import format_date
+from .faults import Faults
+from .journal import Journal
+
+ADMIN_PREFIX = "/__admin"
+JOURNAL_BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
+MASKED = "***"
+_SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-admin-token"}
+
+StartResponse = Callable[..., Any]
+
+
+class DropConnection(Exception):
+    """Raised to the WSGI server to close the connection without an answer (see server.py)."""
+
+
+def _json_body(status: int, payload: Any) -> tuple[str, list[tuple[str, str]], bytes]:
+    body = json.dumps(payload).encode()
+    return f"{status} {_REASONS.get(status, 'Error')}", [
+        ("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 413: "Payload Too Large",
+            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Timeout"}
+
+
+class ControlLayer:
+    """Wraps a WSGI app; faults and journal belong to the mock that owns both."""
+
+    def __init__(self, app: Callable, journal: Journal, faults: Faults, clock: Clock):
+        self.app = app
+        self.journal = journal
+        self.faults = faults
+        self.clock = clock
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        if len(path) > 1 and path.endswith("/"):
+            environ["PATH_INFO"] = path = path.rstrip("/") or "/"  # a trailing slash is accepted
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return self.app(environ, start_response)
+        return self._api(environ, start_response, path)
+
+    def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        body = _buffer_body(environ)
+        entry = {"method": method, "path": path, "query": _query(environ),
+                 "headers": _headers(environ), "body": _journal_body(body, environ),
+                 "status": None, "duration_ms": 0.0, "time": format_date(self.clock.now())}
+        try:
+            fault = self.faults.fire(method, path)
+            if fault is not None:
+                delay = fault.delay_seconds()
+                if delay:
+                    time.sleep(delay)
+                if fault.drops and environ.get("mockserver.can_drop"):
+                    raise DropConnection()
+                if fault.answers:
+                    status, headers, payload = (
+                        _json_body(502, {"error": "this server cannot drop connections; "
+                                                  "run the mock on its own server to use action \"drop\""})
+                        if fault.drops else _json_body(fault.response_status(), fault.response_body()))
+                    entry["status"] = int(status.split()[0])
+                    start_response(status, headers)
+                    return [payload]
+
+            def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+                entry["status"] = int(status.split()[0])
+                return start_response(status, headers, exc_info)
+
+            return self.app(environ, recording_start_response)
+        finally:
+            entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            self.journal.record(entry)
+
+
+def _buffer_body(environ: dict) -> bytes | None:
+    """Read the body once (at most the limit + 1 byte) so both the journal and the app can use it."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        environ["mockserver.too_large"] = True
+        return None
+    stream = environ.get("wsgi.input")
+    body = stream.read(length) if stream is not None and length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def _query(environ: dict) -> dict[str, Any]:
+    parsed = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    return {name: values[0] if len(values) == 1 else values for name, values in parsed.items()}
+
+
+def _headers(environ: dict) -> dict[str, str]:
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key.removeprefix("HTTP_").replace("_", "-").title()
+            headers[name] = MASKED if name.lower() in _SENSITIVE_HEADERS else value
+    return headers
+
+
+def _journal_body(body: bytes | None, environ: dict) -> Any:
+    if body is None:
+        return f"<body of {environ.get('CONTENT_LENGTH')} bytes, over the limit, not read>"
+    if not body:
+        return None
+    if len(body) > JOURNAL_BODY_LIMIT:
+        return f"<body of {len(body)} bytes, not recorded>"
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return body.decode("utf-8", errors="replace")

@@ -1,0 +1,48 @@
+"""Everything one running mock holds: the store and the test controls around it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .clock import Clock
+from .config import Config
+from .faults import Faults
+from .fixtures import Dataset, load_fixtures
+from .journal import Journal
+from .persistence import TinyDBFile
+from .ratelimit import RateLimiter
+from .store import Store
+
+
+class Mock:
+    """The store, clock, journal, faults and rate limit of one server.
+
+    Raises InvalidFixture when the fixtures or the database file do not load;
+    nothing is served from a half-loaded state.
+    """
+
+    def __init__(self, config: Config, seed: Dataset | None = None):
+        self.config = config
+        self.clock = Clock()
+        self.seed = seed if seed is not None else load_fixtures(config.fixtures)
+        self.database = TinyDBFile(config.db) if config.db else None
+        state, next_ids = self.seed, None
+        if self.database is not None and self.database.exists:
+            state, next_ids = self.database.load()
+        self.store = Store(self.seed, self.clock, self.database, state=state, next_ids=next_ids)
+        if self.database is not None and not self.database.exists:
+            self.store.reset()  # a new file starts as a copy of the fixtures
+        self.journal = Journal(config.journal_size)
+        self.faults = Faults()
+        self.rate_limit = RateLimiter()
+
+    def reset(self) -> None:
+        """Back to the loaded fixtures: data, id sequences, journal, faults, clock and rate limit."""
+        self.store.reset()
+        self.journal.clear()
+        self.faults.clear()
+        self.clock.unfreeze()
+        self.rate_limit.disable()
+
+    @property
+    def fixtures_path(self) -> Path:
+        return Path(self.config.fixtures)

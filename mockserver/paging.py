@@ -1,0 +1,37 @@
+"""`start`/`end`/`count` query parameters shared by every list endpoint."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import BadRequest
+
+PAGE_LIMIT = 500  # the real API never returns more than 500 items per call
+_TRUE = {"true", "True", "1"}  # the vendor's Python wrapper sends count=True
+
+
+@dataclass(frozen=True)
+class Page:
+    start: int
+    end: int
+    count: bool
+
+
+def _index(args: Mapping[str, str], name: str, default: int) -> int:
+    raw = args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise BadRequest(f"query parameter {name!r} must be a non-negative integer, got {raw!r}")
+    return int(raw)
+
+
+def parse_page(args: Mapping[str, str]) -> Page:
+    """Read paging from a query: 400 on non-integers, negatives or `end < start` (unless counting)."""
+    if args.get("count") in _TRUE:
+        return Page(0, 0, True)  # start/end are ignored when counting
+    start = _index(args, "start", 0)
+    end = _index(args, "end", start + PAGE_LIMIT)
+    if end < start:
+        raise BadRequest(f"query parameter 'end' ({end}) must not be less than 'start' ({start})")
+    return Page(start, min(end, start + PAGE_LIMIT), False)

@@ -1,0 +1,408 @@
+"""The state of the mock: records, their indexes, id sequences and one lock. No Flask here.
+
+Records are kept in wire form (dates as `@D:` strings) and are never mutated
+once stored: an update stores a new dict. Readers may therefore hand stored
+records straight to the JSON encoder, and reset can rebuild the indexes from
+the seed's records without copying them.
+
+Every public method takes the lock, so each API request is atomic however many
+threads the server runs. Writes are built first, made durable by the optional
+persistence, and only then applied in memory: an answered write is on disk
+before the answer leaves, and a failed write changes nothing.
+"""
+from __future__ import annotations
+
+import bisect
+import hmac
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .clock import Clock
+from .dates import format_date
+from .errors import BadRequest, NotFound, StorageFailed
+from .fixtures import COLLECTIONS, ID_FIELDS, Dataset
+
+SEQUENCES = ("members", "touchpoint_types", "touchpoints")
+
+
+class Persistence(Protocol):
+    """Where writes go before they are applied in memory (see persistence.TinyDBFile)."""
+
+    def save(self, puts: dict[str, list[dict]], deletes: dict[str, list[int]],
+             next_ids: dict[str, int]) -> None: ...
+
+    def replace(self, dataset: Dataset, next_ids: dict[str, int]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TouchpointInput:
+    """One item of a touchpoint batch whose fields have the right JSON types."""
+
+    member_id: int | None
+    email: str | None
+    touchpoint_type_id: int | None
+    type_name: str | None
+    touchpoint_monetary_value: float | None
+    mailing_id: int | None
+    attributes: dict | None
+    touchpoint_timestamp: str | None
+
+
+class _SortedKeys:
+    """A list kept in key order: insert and remove by bisection, slice for a page."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys: list[tuple] = []
+
+    def add(self, key: tuple) -> None:
+        if not self.keys or key > self.keys[-1]:
+            self.keys.append(key)  # the common case: ids and dates only grow
+        else:
+            bisect.insort(self.keys, key)
+
+    def remove(self, key: tuple) -> None:
+        index = bisect.bisect_left(self.keys, key)
+        if index < len(self.keys) and self.keys[index] == key:
+            del self.keys[index]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class Store:
+    """All accounts' data; methods are named after the API operations they serve."""
+
+    def __init__(self, seed: Dataset, clock: Clock | None = None,
+                 persistence: Persistence | None = None, state: Dataset | None = None,
+                 next_ids: dict[str, int] | None = None):
+        """`seed` is what reset returns to; `state` (default: the seed) is what to start from."""
+        self.clock = clock or Clock()
+        self._seed = seed
+        self._persistence = persistence
+        self._lock = threading.RLock()
+        self._load(state if state is not None else seed, next_ids)
+
+    # --- construction: reset is reconstruction ------------------------------------------
+
+    def _load(self, dataset: Dataset, next_ids: dict[str, int] | None = None) -> None:
+        self._records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
+        self._by_public_key: dict[str, dict] = {}
+        self._account_types: dict[int, _SortedKeys] = {}
+        self._type_names: dict[tuple[int, str], int] = {}
+        self._account_members: dict[int, _SortedKeys] = {}
+        self._emails: dict[tuple[int, str], int] = {}
+        self._member_touchpoints: dict[int, _SortedKeys] = {}
+        self._type_touchpoints: dict[int, set[int]] = {}
+        for name in COLLECTIONS:
+            for record in getattr(dataset, name):
+                self._put(name, record)
+        self._next_ids = {
+            name: max(max(self._records[name], default=0) + 1, (next_ids or {}).get(name, 1))
+            for name in SEQUENCES
+        }
+
+    def reset(self) -> None:
+        """Back to the seed: data and id sequences (and the file, when there is one)."""
+        with self._lock:
+            self._replace(self._seed)
+
+    def replace_state(self, dataset: Dataset) -> None:
+        """Replace everything with a validated dataset; sequences restart above its ids."""
+        with self._lock:
+            self._replace(dataset)
+
+    def _replace(self, dataset: Dataset) -> None:
+        next_ids = {name: max((r[ID_FIELDS[name]] for r in getattr(dataset, name)), default=0) + 1
+                    for name in SEQUENCES}
+        if self._persistence is not None:
+            self._persistence.replace(dataset, next_ids)
+        self._load(dataset)
+
+    def export(self) -> dict[str, list[dict]]:
+        """The whole state as a fixture document, each collection in id order."""
+        with self._lock:
+            return {name: [self._records[name][i] for i in sorted(self._records[name])]
+                    for name in COLLECTIONS}
+
+    def next_ids(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._next_ids)
+
+    # --- indexes ------------------------------------------------------------------------
+
+    def _put(self, collection: str, record: dict) -> None:
+        """Store a new or replacing record and keep every index in step."""
+        record_id = record[ID_FIELDS[collection]]
+        old = self._records[collection].get(record_id)
+        if old is not None:
+            self._unindex(collection, old)
+        self._records[collection][record_id] = record
+        account_id = record["account_id"]
+        if collection == "accounts":
+            self._by_public_key[record["public_key"]] = record
+        elif collection == "touchpoint_types":
+            self._account_types.setdefault(account_id, _SortedKeys()).add((record["created_at"], record_id))
+            self._type_names[account_id, record["type_name"]] = record_id
+            self._type_touchpoints.setdefault(record_id, set())
+        elif collection == "members":
+            self._account_members.setdefault(account_id, _SortedKeys()).add((record_id,))
+            self._emails[account_id, record["email"].lower()] = record_id
+            self._member_touchpoints.setdefault(record_id, _SortedKeys())
+        else:
+            self._member_touchpoints[record["member_id"]].add((record["touchpoint_timestamp"], record_id))
+            self._type_touchpoints[record["touchpoint_type_id"]].add(record_id)
+
+    def _unindex(self, collection: str, record: dict) -> None:
+        account_id = record["account_id"]
+        if collection == "accounts":
+            del self._by_public_key[record["public_key"]]
+        elif collection == "touchpoint_types":
+            self._account_types[account_id].remove((record["created_at"], record["touchpoint_type_id"]))
+            del self._type_names[account_id, record["type_name"]]
+        elif collection == "members":
+            self._account_members[account_id].remove((record["member_id"],))
+            del self._emails[account_id, record["email"].lower()]
+        else:
+            keys = self._member_touchpoints.get(record["member_id"])
+            if keys is not None:
+                keys.remove((record["touchpoint_timestamp"], record["touchpoint_id"]))
+            self._type_touchpoints.get(record["touchpoint_type_id"], set()).discard(record["touchpoint_id"])
+
+    def _delete(self, collection: str, record_id: int) -> None:
+        record = self._records[collection].pop(record_id)
+        self._unindex(collection, record)
+        if collection == "touchpoint_types":
+            del self._type_touchpoints[record_id]
+        elif collection == "members":
+            del self._member_touchpoints[record_id]
+
+    def _commit(self, puts: dict[str, list[dict]] | None = None,
+                deletes: dict[str, list[int]] | None = None) -> None:
+        """Make a write durable (when persisted), then apply it: children deleted first."""
+        puts, deletes = puts or {}, deletes or {}
+        if self._persistence is not None:
+            try:
+                self._persistence.save(puts, deletes, self._next_ids)
+            except OSError as exc:
+                raise StorageFailed(f"the database file could not be written ({exc}); "
+                                    "nothing was changed") from None
+        for collection in ("touchpoints", "members", "touchpoint_types"):
+            for record_id in deletes.get(collection, ()):
+                self._delete(collection, record_id)
+        for collection in ("touchpoint_types", "members", "touchpoints"):
+            for record in puts.get(collection, ()):
+                self._put(collection, record)
+
+    def _allocate(self, collection: str, count: int = 1) -> list[int]:
+        first = self._next_ids[collection]
+        self._next_ids[collection] = first + count
+        return list(range(first, first + count))
+
+    def _now(self) -> str:
+        return format_date(self.clock.now())
+
+    # --- accounts -----------------------------------------------------------------------
+
+    def has_account(self, account_id: int) -> bool:
+        return account_id in self._records["accounts"]
+
+    def authenticate(self, public_key: str, private_key: str) -> int | None:
+        """The account whose keys these are, compared in constant time, or None."""
+        account = self._by_public_key.get(public_key)
+        expected = account["private_key"] if account else "\0" * max(len(private_key), 1)
+        matches = hmac.compare_digest(expected.encode(), private_key.encode())
+        return account["account_id"] if account and matches else None
+
+    def accounts(self) -> list[dict]:
+        with self._lock:
+            return list(self._records["accounts"].values())
+
+    def _owned(self, collection: str, account_id: int, record_id: int, what: str) -> dict:
+        """The record if it exists in this account; otherwise 404, never another account's data."""
+        record = self._records[collection].get(record_id)
+        if record is None or record["account_id"] != account_id:
+            raise NotFound(f"no {what} with id {record_id} in account {account_id}")
+        return record
+
+    # --- touchpoint types ---------------------------------------------------------------
+
+    def list_touchpoint_types(self, account_id: int, start: int = 0, end: int | None = None) -> list[dict]:
+        with self._lock:
+            keys = self._account_types.get(account_id, _SortedKeys()).keys[start:end]
+            return [self._records["touchpoint_types"][key[1]] for key in keys]
+
+    def count_touchpoint_types(self, account_id: int) -> int:
+        with self._lock:
+            return len(self._account_types.get(account_id, ()))
+
+    def get_touchpoint_type(self, account_id: int, type_id: int) -> dict:
+        with self._lock:
+            return self._owned("touchpoint_types", account_id, type_id, "touchpoint type")
+
+    def _check_type_name(self, account_id: int, type_name: str, type_id: int | None = None) -> None:
+        holder = self._type_names.get((account_id, type_name))
+        if holder is not None and holder != type_id:
+            raise BadRequest(f"type_name {type_name!r} already exists in account {account_id} "
+                             f"(touchpoint_type_id {holder})")
+
+    def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str) -> dict:
+        with self._lock:
+            self._check_type_name(account_id, type_name)
+            (type_id,) = self._allocate("touchpoint_types")
+            record = {"account_id": account_id, "touchpoint_type_id": type_id, "type_name": type_name,
+                      "display_name": display_name, "created_at": self._now()}
+            self._commit(puts={"touchpoint_types": [record]})
+            return record
+
+    def update_touchpoint_type(self, account_id: int, type_id: int, type_name: str, display_name: str) -> dict:
+        with self._lock:
+            old = self._owned("touchpoint_types", account_id, type_id, "touchpoint type")
+            self._check_type_name(account_id, type_name, type_id)
+            record = {**old, "type_name": type_name, "display_name": display_name}
+            self._commit(puts={"touchpoint_types": [record]})
+            return record
+
+    def delete_touchpoint_type(self, account_id: int, type_id: int) -> None:
+        """Delete a type and every touchpoint of that type."""
+        with self._lock:
+            self._owned("touchpoint_types", account_id, type_id, "touchpoint type")
+            self._commit(deletes={"touchpoints": sorted(self._type_touchpoints[type_id]),
+                                  "touchpoint_types": [type_id]})
+
+    # --- touchpoints --------------------------------------------------------------------
+
+    def create_touchpoints(self, account_id: int, items: Iterable[TouchpointInput]) -> list[dict]:
+        """All or nothing: every item is resolved before any is stored."""
+        with self._lock:
+            now = self._now()
+            resolved = [(self._member_of(account_id, index, item), self._type_of(account_id, index, item), item)
+                        for index, item in enumerate(items)]
+            ids = self._allocate("touchpoints", len(resolved))
+            records = [{
+                "account_id": account_id,
+                "touchpoint_id": touchpoint_id,
+                "member_id": member_id,
+                "touchpoint_type_id": type_id,
+                "touchpoint_timestamp": item.touchpoint_timestamp or now,
+                "touchpoint_monetary_value": item.touchpoint_monetary_value,
+                "mailing_id": item.mailing_id,
+                "attributes": item.attributes,
+                "inserted_at": now,
+            } for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved)]
+            self._commit(puts={"touchpoints": records})
+            return records
+
+    def _member_of(self, account_id: int, index: int, item: TouchpointInput) -> int:
+        by_id = by_email = None
+        if item.member_id is not None:
+            by_id = self._records["members"].get(item.member_id)
+            if by_id is None or by_id["account_id"] != account_id:
+                raise BadRequest(f"touchpoints[{index}].member_id: no member {item.member_id} "
+                                 f"in account {account_id}")
+        if item.email is not None:
+            member_id = self._emails.get((account_id, item.email.lower()))
+            if member_id is None:
+                raise BadRequest(f"touchpoints[{index}].email: no member with email {item.email!r} "
+                                 f"in account {account_id}")
+            by_email = self._records["members"][member_id]
+        if by_id is not None and by_email is not None and by_id is not by_email:
+            raise BadRequest(f"touchpoints[{index}]: member_id {item.member_id} and email "
+                             f"{item.email!r} name different members")
+        member = by_id or by_email
+        if member is None:
+            raise BadRequest(f"touchpoints[{index}]: give 'member_id' or 'email' of a member")
+        return member["member_id"]
+
+    def _type_of(self, account_id: int, index: int, item: TouchpointInput) -> int:
+        by_id = by_name = None
+        if item.touchpoint_type_id is not None:
+            by_id = self._records["touchpoint_types"].get(item.touchpoint_type_id)
+            if by_id is None or by_id["account_id"] != account_id:
+                raise BadRequest(f"touchpoints[{index}].touchpoint_type_id: no touchpoint type "
+                                 f"{item.touchpoint_type_id} in account {account_id}")
+            by_id = by_id["touchpoint_type_id"]
+        if item.type_name is not None:
+            by_name = self._type_names.get((account_id, item.type_name))
+            if by_name is None:
+                raise BadRequest(f"touchpoints[{index}].type_name: no touchpoint type named "
+                                 f"{item.type_name!r} in account {account_id}")
+        if by_id is not None and by_name is not None and by_id != by_name:
+            raise BadRequest(f"touchpoints[{index}]: touchpoint_type_id {item.touchpoint_type_id} and "
+                             f"type_name {item.type_name!r} name different types")
+        type_id = by_id or by_name
+        if type_id is None:
+            raise BadRequest(f"touchpoints[{index}]: give 'touchpoint_type_id' or 'type_name' of a touchpoint type")
+        return type_id
+
+    def member_touchpoints(self, account_id: int, member_id: int, start: int = 0,
+                           end: int | None = None) -> list[dict]:
+        """A member's touchpoints by `touchpoint_timestamp`, then id; 404 when no such member."""
+        with self._lock:
+            self._owned("members", account_id, member_id, "member")
+            keys = self._member_touchpoints[member_id].keys[start:end]
+            return [self._records["touchpoints"][key[1]] for key in keys]
+
+    def count_member_touchpoints(self, account_id: int, member_id: int) -> int:
+        with self._lock:
+            self._owned("members", account_id, member_id, "member")
+            return len(self._member_touchpoints[member_id])
+
+    def get_touchpoint(self, account_id: int, touchpoint_id: int) -> dict:
+        with self._lock:
+            return self._owned("touchpoints", account_id, touchpoint_id, "touchpoint")
+
+    def delete_touchpoint(self, account_id: int, touchpoint_id: int) -> None:
+        with self._lock:
+            self._owned("touchpoints", account_id, touchpoint_id, "touchpoint")
+            self._commit(deletes={"touchpoints": [touchpoint_id]})
+
+    # --- members ------------------------------------------------------------------------
+
+    def add_member(self, account_id: int, email: str, fields: dict[str, Any]) -> tuple[dict, bool]:
+        """Add a member, or merge `fields` into the existing one with that email; (member, added)."""
+        with self._lock:
+            member_id = self._emails.get((account_id, email.lower()))
+            if member_id is not None:
+                old = self._records["members"][member_id]
+                if not fields:
+                    return old, False
+                record = {**old, "fields": {**old["fields"], **fields}}
+                added = False
+            else:
+                (member_id,) = self._allocate("members")
+                record = {"account_id": account_id, "member_id": member_id, "email": email,
+                          "status": "active", "member_since": self._now(), "fields": dict(fields)}
+                added = True
+            self._commit(puts={"members": [record]})
+            return record, added
+
+    def list_members(self, account_id: int, start: int = 0, end: int | None = None) -> list[dict]:
+        with self._lock:
+            keys = self._account_members.get(account_id, _SortedKeys()).keys[start:end]
+            return [self._records["members"][key[0]] for key in keys]
+
+    def count_members(self, account_id: int) -> int:
+        with self._lock:
+            return len(self._account_members.get(account_id, ()))
+
+    def get_member(self, account_id: int, member_id: int) -> dict:
+        with self._lock:
+            return self._owned("members", account_id, member_id, "member")
+
+    def get_member_by_email(self, account_id: int, email: str) -> dict:
+        with self._lock:
+            member_id = self._emails.get((account_id, email.lower()))
+            if member_id is None:
+                raise NotFound(f"no member with email {email!r} in account {account_id}")
+            return self._records["members"][member_id]
+
+    def delete_member(self, account_id: int, member_id: int) -> None:
+        """Delete a member and the member's touchpoints."""
+        with self._lock:
+            self._owned("members", account_id, member_id, "member")
+            touchpoints = [key[1] for key in self._member_touchpoints[member_id].keys]
+            self._commit(deletes={"touchpoints": touchpoints, "members": [member_id]})
