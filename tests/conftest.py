@@ -23,6 +23,14 @@ def client(app):
 
 
 @pytest.fixture
+def other(app):
+    """A test client with account 101's credentials."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = _basic(*OTHER_AUTH)
+    return client
+
+
+@pytest.fixture
 def anonymous(app):
     return app.test_client()
 

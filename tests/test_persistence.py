@@ -1,0 +1,107 @@
+"""`--db FILE`: the state survives restarts, writes are atomic, bad files are left alone (SPEC §5)."""
+import json
+
+import pytest
+
+from mockserver import Config, create_app
+from mockserver.errors import InvalidFixture
+from mockserver.persistence import AtomicJSONStorage
+
+
+def open_client(db, **kwargs):
+    return create_app(Config(db=db, auth=False, **kwargs)).test_client()
+
+
+def test_a_new_file_is_seeded_from_the_fixtures(tmp_path):
+    db = tmp_path / "state.json"
+    client = open_client(db)
+    assert db.exists()
+    tables = json.loads(db.read_text())
+    assert set(tables) >= {"accounts", "members", "touchpoint_types", "touchpoints"}
+    assert tables["touchpoint_types"]["300"]["type_name"] == "visited_website"
+    assert client.get("/100/touchpoints").status_code == 200
+
+
+def test_a_restart_continues_from_the_file(tmp_path):
+    db = tmp_path / "state.json"
+    client = open_client(db)
+    created = client.post("/100/touchpoints", json={"type_name": "kept", "display_name": "Kept"}).json
+    client.put("/100/touchpoints/200", json={"type_name": "renamed", "display_name": "Renamed"})
+    client.delete("/100/touchpoints/members/touchpoints/1")
+    tp = client.post("/100/touchpoints/members", json={"touchpoints": [{"member_id": 444, "type_name": "kept"}]}).json[0]
+    client.delete(f"/100/touchpoints/members/touchpoints/{tp['touchpoint_id']}")
+    state = client.get("/__admin/state").json
+
+    restarted = open_client(db)
+    assert restarted.get("/__admin/state").json == state
+    assert restarted.get(f"/100/touchpoints/{created['touchpoint_type_id']}").json == created
+    # the deleted touchpoint's id is not handed out again after the restart
+    again = restarted.post("/100/touchpoints/members", json={"touchpoints": [{"member_id": 444, "type_name": "kept"}]})
+    assert again.json[0]["touchpoint_id"] == tp["touchpoint_id"] + 1
+
+
+def test_every_answered_write_is_on_disk(tmp_path):
+    db = tmp_path / "state.json"
+    client = open_client(db)
+    client.post("/100/members/add", json={"email": "disk@example.com"})
+    on_disk = json.loads(db.read_text())
+    assert any(m["email"] == "disk@example.com" for m in on_disk["members"].values())
+
+
+def test_reset_goes_back_to_the_fixtures_and_rewrites_the_file(tmp_path):
+    db = tmp_path / "state.json"
+    client = open_client(db)
+    client.delete("/100/touchpoints/300")
+    assert "300" not in json.loads(db.read_text())["touchpoint_types"]
+    client.post("/__admin/reset")
+    assert "300" in json.loads(db.read_text())["touchpoint_types"]
+    assert open_client(db).get("/100/touchpoints/300").status_code == 200
+
+
+def test_state_upload_is_persisted(tmp_path):
+    db = tmp_path / "state.json"
+    client = open_client(db)
+    state = client.get("/__admin/state").json
+    state["touchpoints"] = []
+    assert client.put("/__admin/state", json=state).status_code == 200
+    assert open_client(db).get("/__admin/state").json["touchpoints"] == []
+
+
+@pytest.mark.parametrize("content", [b"", b"{\"touchpoints\": {\"1\": {", b"\x00\x01garbage", b"[1, 2, 3]",
+                                     b'{"members": {"1": {"account_id": 100}}}', b'{"widgets": {}}'])
+def test_a_file_that_does_not_load_is_reported_and_left_untouched(tmp_path, content):
+    db = tmp_path / "state.json"
+    db.write_bytes(content)
+    with pytest.raises(InvalidFixture) as error:
+        open_client(db)
+    assert str(db) in str(error.value)
+    assert db.read_bytes() == content
+
+
+def test_writes_replace_the_file_atomically(tmp_path):
+    path = tmp_path / "db.json"
+    storage = AtomicJSONStorage(path)
+    storage.write({"t": {"1": {"a": 1}}})
+    inode = path.stat().st_ino
+    storage.write({"t": {"1": {"a": 2}}})
+    assert path.stat().st_ino != inode  # a new file was renamed over the old one
+    assert json.loads(path.read_text()) == {"t": {"1": {"a": 2}}}
+    assert [p.name for p in tmp_path.iterdir()] == ["db.json"]  # no temporary file left behind
+
+
+def test_a_failed_write_changes_nothing(tmp_path, monkeypatch):
+    db = tmp_path / "state.json"
+    client = open_client(db)
+    before = db.read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("mockserver.persistence.os.fsync", full_disk)
+    response = client.post("/100/touchpoints", json={"type_name": "lost", "display_name": "Lost"})
+    assert response.status_code == 503
+    assert "No space left" in response.json["error"]
+    monkeypatch.undo()
+    assert db.read_bytes() == before
+    assert all(t["type_name"] != "lost" for t in client.get("/100/touchpoints").json)
+    assert client.post("/100/touchpoints", json={"type_name": "ok", "display_name": "Ok"}).status_code == 200
