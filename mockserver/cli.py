@@ -17,8 +17,13 @@ from .fixtures import DEFAULT_FIXTURE
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
 
 
-class _Stop(Exception):
-    """Raised in the serving thread by SIGTERM, so it stops like on Ctrl-C."""
+class _Stop(KeyboardInterrupt):
+    """Raised in the serving thread by SIGTERM, so it stops like on Ctrl-C.
+
+    A KeyboardInterrupt, because waitress's event loop re-raises only those
+    (and SystemExit): any other exception landing inside a socket handler
+    would be logged and swallowed, and the server would keep running.
+    """
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -124,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(banner(server.url, config, app.extensions["emma_mock"].store.accounts()), flush=True)
     try:
         server.serve_forever()
-    except (KeyboardInterrupt, _Stop):
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through _Stop
         pass
     finally:
         server.stop()

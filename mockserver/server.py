@@ -13,6 +13,7 @@ runs in a background thread of a test process, and stops cleanly.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 
 from waitress.channel import HTTPChannel
@@ -77,16 +78,30 @@ class Server:
 
     def serve_forever(self) -> None:
         """Serve until stop() (or KeyboardInterrupt in this thread)."""
-        self._server.run()
+        self._serving = True
+        try:
+            self._server.run()
+        finally:
+            self._serving = False
 
     def stop(self) -> None:
         """Close the listening sockets and open connections and end the worker threads."""
         listener = self._listeners[0]
         socket_map = listener._map
-        for dispatcher in list(socket_map.values()):
-            try:
-                dispatcher.close()
-            except Exception:  # noqa: BLE001 - a half-closed channel must not stop the shutdown
-                pass
-        socket_map.clear()  # the serving loop ends when its map is empty
+        closed = threading.Event()
+
+        def close_all() -> None:
+            for dispatcher in list(socket_map.values()):
+                try:
+                    dispatcher.close()
+                except Exception:  # noqa: BLE001 - a half-closed channel must not stop the shutdown
+                    pass
+            socket_map.clear()  # the serving loop ends when its map is empty
+            closed.set()
+
+        if getattr(self, "_serving", False):
+            listener.trigger.pull_trigger(close_all)  # runs in the loop's own thread, which then ends at once
+            closed.wait(5)
+        if not closed.is_set():
+            close_all()
         listener.task_dispatcher.shutdown(cancel_pending=True, timeout=5)

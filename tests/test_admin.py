@@ -1,0 +1,260 @@
+"""The /__admin control API (SPEC §6): health, reset, state, journal, faults, clock, rate limit."""
+import time
+
+import pytest
+
+from conftest import basic
+
+
+def test_health(anonymous):
+    response = anonymous.get("/__admin/health")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+# --- reset and state -----------------------------------------------------------------------
+
+def test_reset_restores_data_and_id_sequences(client):
+    first = client.post("/100/touchpoints", json={"type_name": "x", "display_name": "X"}).json["touchpoint_type_id"]
+    client.delete("/100/touchpoints/300")
+    assert client.post("/__admin/reset").status_code == 200
+    assert [t["touchpoint_type_id"] for t in client.get("/100/touchpoints").json] == [300, 200]
+    again = client.post("/100/touchpoints", json={"type_name": "x", "display_name": "X"}).json["touchpoint_type_id"]
+    assert again == first
+
+
+def test_state_round_trips_as_a_fixture_document(client):
+    state = client.get("/__admin/state").json
+    assert set(state) == {"accounts", "members", "touchpoint_types", "touchpoints"}
+    assert client.put("/__admin/state", json=state).status_code == 200
+    assert client.get("/__admin/state").json == state
+
+
+def test_state_upload_replaces_everything_and_restarts_sequences(client):
+    doc = {"accounts": [{"account_id": 7, "public_key": "k7", "private_key": "s7"}],
+           "members": [{"account_id": 7, "member_id": 70, "email": "m@example.com"}],
+           "touchpoint_types": [{"account_id": 7, "touchpoint_type_id": 5000, "type_name": "t", "display_name": "T"}]}
+    assert client.put("/__admin/state", json=doc).status_code == 200
+    assert client.get("/100/touchpoints").status_code == 401  # account 100's keys are gone
+    seven = basic("k7", "s7")
+    created = client.post("/7/touchpoints", json={"type_name": "u", "display_name": "U"}, headers=seven)
+    assert created.json["touchpoint_type_id"] == 5001
+    tp = client.post("/7/touchpoints/members", json={"touchpoints": [{"member_id": 70, "type_name": "t"}]},
+                     headers=seven)
+    assert tp.json[0]["touchpoint_id"] == 1  # no touchpoints in the new state: the sequence starts at 1
+
+
+@pytest.mark.parametrize("doc", [[], {"accounts": "x"}, {"members": [{"account_id": 1}]},
+                                 {"accounts": [{"account_id": 1, "public_key": "a", "private_key": "b"}],
+                                  "touchpoints": [{"account_id": 1, "touchpoint_id": 1, "member_id": 2,
+                                                   "touchpoint_type_id": 3}]}])
+def test_an_invalid_state_is_400_and_changes_nothing(client, doc):
+    before = client.get("/__admin/state").json
+    response = client.put("/__admin/state", json=doc)
+    assert response.status_code == 400
+    assert isinstance(response.json["error"], str)
+    assert client.get("/__admin/state").json == before
+
+
+# --- journal -------------------------------------------------------------------------------
+
+def test_journal_records_api_requests_oldest_first_with_masked_credentials(client):
+    client.delete("/__admin/requests")
+    client.get("/100/touchpoints?start=0&tag=a&tag=b")
+    client.post("/100/touchpoints", json={"type_name": "j", "display_name": "J"})
+    client.post("/100/touchpoints", data="not json")
+    client.get("/__admin/health")  # control requests are not journaled
+    entries = client.get("/__admin/requests").json
+    assert [(e["method"], e["path"], e["status"]) for e in entries] == [
+        ("GET", "/100/touchpoints", 200), ("POST", "/100/touchpoints", 200), ("POST", "/100/touchpoints", 400)]
+    assert entries[0]["query"] == {"start": "0", "tag": ["a", "b"]}
+    assert entries[0]["body"] is None
+    assert entries[1]["body"] == {"type_name": "j", "display_name": "J"}
+    assert entries[2]["body"] == "not json"
+    for entry in entries:
+        assert entry["duration_ms"] >= 0 and entry["time"].startswith("@D:")
+        assert "demo-private-key" not in str(entry)
+        assert entry["headers"]["Authorization"] == "***"
+
+
+def test_journal_filters_count_and_clear(client):
+    client.get("/100/touchpoints")
+    client.get("/100/touchpoints/999")
+    client.delete("/100/touchpoints/300")
+    assert len(client.get("/__admin/requests?method=delete").json) == 1
+    assert [e["path"] for e in client.get("/__admin/requests?status=404").json] == ["/100/touchpoints/999"]
+    assert len(client.get("/__admin/requests?path=/100/touchpoints/*").json) == 2
+    assert client.get("/__admin/requests?count=true").json == 3
+    assert client.delete("/__admin/requests").status_code == 200
+    assert client.get("/__admin/requests").json == []
+
+
+def test_journal_is_bounded():
+    from mockserver import Config, create_app
+    client = create_app(Config(journal_size=5, auth=False)).test_client()
+    for i in range(8):
+        client.get(f"/100/touchpoints/{i}")
+    paths = [e["path"] for e in client.get("/__admin/requests").json]
+    assert paths == [f"/100/touchpoints/{i}" for i in range(3, 8)]
+
+
+# --- faults --------------------------------------------------------------------------------
+
+def test_a_fault_answers_instead_of_the_api_and_changes_nothing(client):
+    fault = client.post("/__admin/faults", json={"method": "POST", "path": "/100/touchpoints", "status": 503}).json
+    assert fault["id"] >= 1
+    response = client.post("/100/touchpoints", json={"type_name": "never", "display_name": "N"})
+    assert response.status_code == 503
+    assert response.content_type == "application/json" and "error" in response.json
+    assert all(t["type_name"] != "never" for t in client.get("/100/touchpoints").json)  # GET is not matched
+    assert client.get("/__admin/requests?status=503").json[0]["path"] == "/100/touchpoints"
+
+
+def test_a_fault_with_a_body_and_times(client):
+    client.post("/__admin/faults", json={"path": "/100/touchpoints*", "status": 429, "body": {"error": "slow down"},
+                                         "times": 2})
+    assert client.get("/100/touchpoints/300").json == {"error": "slow down"}
+    assert client.get("/100/touchpoints").status_code == 429
+    assert client.get("/100/touchpoints").status_code == 200  # used up
+    assert client.get("/__admin/faults").json == []
+
+
+def test_faults_come_before_authentication(anonymous):
+    anonymous.post("/__admin/faults", json={"path": "/100/*", "status": 500})
+    assert anonymous.get("/100/touchpoints").status_code == 500
+
+
+def test_a_delay_only_fault_delays_then_proceeds(client):
+    client.post("/__admin/faults", json={"path": "/100/touchpoints", "delay_ms": 150})
+    started = time.monotonic()
+    response = client.get("/100/touchpoints")
+    assert response.status_code == 200 and len(response.json) == 2
+    assert time.monotonic() - started >= 0.14
+    assert client.get("/__admin/requests").json[-1]["duration_ms"] >= 140
+
+
+def test_probability_with_a_seed_is_reproducible(client):
+    def run():
+        client.post("/__admin/reset")
+        client.post("/__admin/faults", json={"path": "/100/touchpoints", "status": 500, "probability": 0.5,
+                                             "seed": 42})
+        return [client.get("/100/touchpoints").status_code for _ in range(30)]
+    first = run()
+    assert first == run()
+    assert 500 in first and 200 in first
+
+
+def test_faults_list_delete_and_clear(client):
+    a = client.post("/__admin/faults", json={"status": 500}).json["id"]
+    b = client.post("/__admin/faults", json={"delay_ms": [1, 2]}).json["id"]
+    assert [f["id"] for f in client.get("/__admin/faults").json] == [a, b]
+    assert client.delete(f"/__admin/faults/{a}").status_code == 200
+    assert client.delete(f"/__admin/faults/{a}").status_code == 404
+    assert [f["id"] for f in client.get("/__admin/faults").json] == [b]
+    client.delete("/__admin/faults")
+    assert client.get("/__admin/faults").json == []
+
+
+@pytest.mark.parametrize("spec", [{}, {"method": "GET"}, {"status": "500"}, {"status": 99}, {"delay_ms": -1},
+                                  {"delay_ms": [5, 1]}, {"delay_ms": "x"}, {"action": "explode"},
+                                  {"status": 500, "times": 0}, {"status": 500, "probability": 2},
+                                  {"status": 500, "path": "no-slash"}, {"status": 500, "colour": "red"}, []])
+def test_bad_faults_are_400(client, spec):
+    response = client.post("/__admin/faults", json=spec)
+    assert response.status_code == 400
+    assert isinstance(response.json["error"], str)
+
+
+def test_drop_without_a_real_server_says_so(client):
+    client.post("/__admin/faults", json={"action": "drop"})
+    response = client.get("/100/touchpoints")
+    assert response.status_code == 502 and "drop" in response.json["error"]
+
+
+# --- clock ---------------------------------------------------------------------------------
+
+def test_frozen_clock_dates_everything_created(client):
+    assert client.put("/__admin/clock", json={"now": "2030-01-02T03:04:05Z"}).json == \
+        {"now": "@D:2030-01-02T03:04:05", "frozen": True}
+    created_type = client.post("/100/touchpoints", json={"type_name": "c", "display_name": "C"}).json
+    assert created_type["created_at"] == "@D:2030-01-02T03:04:05"
+    tp = client.post("/100/touchpoints/members", json={"touchpoints": [{"member_id": 444, "type_name": "c"}]}).json[0]
+    assert tp["inserted_at"] == tp["touchpoint_timestamp"] == "@D:2030-01-02T03:04:05"
+    member_id = client.post("/100/members/add", json={"email": "clock@example.com"}).json["member_id"]
+    assert client.get(f"/100/members/{member_id}").json["member_since"] == "@D:2030-01-02T03:04:05"
+    client.put("/__admin/clock", json={"advance_seconds": 3600})
+    assert client.get("/__admin/clock").json["now"] == "@D:2030-01-02T04:04:05"
+    assert client.delete("/__admin/clock").json["frozen"] is False
+
+
+def test_advancing_a_running_clock_freezes_it_ahead_of_real_time(client):
+    from datetime import datetime, timedelta, timezone
+    now = client.put("/__admin/clock", json={"advance_seconds": 86400}).json
+    expected = datetime.now(timezone.utc) + timedelta(days=1)
+    moment = datetime.strptime(now["now"], "@D:%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    assert abs((moment - expected).total_seconds()) < 5 and now["frozen"] is True
+
+
+@pytest.mark.parametrize("body", [{}, {"now": "tomorrow"}, {"now": "2030-01-01"}, {"advance_seconds": "5"},
+                                  {"advance_seconds": -1}, {"now": "2030-01-01T00:00:00", "advance_seconds": 1}])
+def test_bad_clock_requests_are_400(client, body):
+    assert client.put("/__admin/clock", json=body).status_code == 400
+
+
+# --- rate limit ----------------------------------------------------------------------------
+
+def test_rate_limit_answers_like_the_real_api_and_does_not_count_refusals(client, other):
+    assert client.put("/__admin/rate-limit", json={"requests": 2, "per_seconds": 60}).status_code == 200
+    assert client.get("/100/touchpoints").status_code == 200
+    assert client.post("/100/touchpoints", json={"type_name": "r1", "display_name": "R"}).status_code == 200
+    refused = client.post("/100/touchpoints", json={"type_name": "r2", "display_name": "R"})
+    assert refused.status_code == 403
+    assert refused.json == {"error": "Rate Limit Exceeded"}
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert all(t["type_name"] != "r2" for t in client.get("/__admin/state").json["touchpoint_types"])
+    assert other.get("/101/touchpoints").status_code == 200  # per account
+    assert client.delete("/__admin/rate-limit").status_code == 200
+    assert client.get("/100/touchpoints").status_code == 200
+
+
+def test_rate_limit_window_slides(client):
+    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 0.3})
+    assert client.get("/100/touchpoints").status_code == 200
+    assert client.get("/100/touchpoints").status_code == 403
+    time.sleep(0.35)
+    assert client.get("/100/touchpoints").status_code == 200
+
+
+def test_unauthenticated_requests_are_not_counted(client, anonymous):
+    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
+    for _ in range(3):
+        assert anonymous.get("/100/touchpoints").status_code == 401
+    assert client.get("/100/touchpoints").status_code == 200
+
+
+@pytest.mark.parametrize("body", [{}, {"requests": 0, "per_seconds": 1}, {"requests": 5}, {"requests": "5", "per_seconds": 1},
+                                  {"requests": 5, "per_seconds": 0}])
+def test_bad_rate_limits_are_400(client, body):
+    assert client.put("/__admin/rate-limit", json=body).status_code == 400
+
+
+def test_reset_clears_journal_faults_clock_and_rate_limit(client):
+    client.put("/__admin/clock", json={"now": "2030-01-01T00:00:00"})
+    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
+    client.post("/__admin/faults", json={"path": "/999", "status": 500})
+    client.get("/100/touchpoints")
+    client.post("/__admin/reset")
+    assert client.get("/__admin/faults").json == []
+    assert client.get("/__admin/clock").json["frozen"] is False
+    assert client.get("/__admin/rate-limit").json is None
+    assert client.get("/__admin/requests").json == []
+    assert client.get("/100/touchpoints").status_code == 200 and client.get("/100/touchpoints").status_code == 200
+
+
+def test_admin_token_guards_the_control_api_but_not_health():
+    from mockserver import Config, create_app
+    client = create_app(Config(admin_token="s3cret")).test_client()
+    assert client.get("/__admin/health").status_code == 200
+    assert client.post("/__admin/reset").status_code == 401
+    assert client.post("/__admin/reset", headers={"X-Admin-Token": "wrong"}).status_code == 401
+    assert client.post("/__admin/reset", headers={"X-Admin-Token": "s3cret"}).status_code == 200
+    assert client.get("/__admin/state", headers={"Authorization": "Bearer s3cret"}).status_code == 200

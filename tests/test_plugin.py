@@ -1,0 +1,53 @@
+"""The pytest plugin loads by entry point: a user's project needs no conftest (SPEC §7)."""
+import json
+import subprocess
+import sys
+import textwrap
+
+
+def run_pytest(tmp_path, source, *args):
+    (tmp_path / "test_user.py").write_text(textwrap.dedent(source))
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(tmp_path)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+
+
+def test_a_users_test_file_gets_the_fixtures_with_no_conftest(tmp_path):
+    result = run_pytest(tmp_path, """
+        import requests
+
+        def test_one(emma_mock):
+            r = requests.post(f"{emma_mock.base_url}/touchpoints", json={"type_name": "a", "display_name": "A"},
+                              auth=emma_mock.auth)
+            assert r.status_code == 200
+
+        def test_two_sees_a_fresh_state(emma_mock):
+            names = [t["type_name"] for t in emma_mock.session.get(f"{emma_mock.base_url}/touchpoints").json()]
+            assert names == ["visited_website", "purchased_tickets"]
+
+        def test_session_server_is_shared(emma_mock_server, emma_mock):
+            assert emma_mock_server is emma_mock
+    """)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+
+
+def test_the_fixture_file_can_be_chosen_by_option_and_ini(tmp_path):
+    fixture = {"accounts": [{"account_id": 9, "public_key": "nine", "private_key": "secret"}]}
+    (tmp_path / "mine.json").write_text(json.dumps(fixture))
+    source = """
+        def test_account(emma_mock):
+            assert emma_mock.account_id == 9 and emma_mock.auth == ("nine", "secret")
+    """
+    result = run_pytest(tmp_path, source, f"--emma-mock-fixtures={tmp_path / 'mine.json'}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "pytest.ini").write_text("[pytest]\nemma_mock_fixtures = mine.json\n")
+    result = run_pytest(tmp_path, source)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_failing_user_test_fails(tmp_path):
+    result = run_pytest(tmp_path, """
+        def test_wrong(emma_mock):
+            assert emma_mock.session.get(f"{emma_mock.base_url}/touchpoints/999").status_code == 200
+    """)
+    assert result.returncode == 1
