@@ -64,9 +64,10 @@ class ControlLayer:
     def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET").upper()
+        headers = _headers(environ)  # as sent, before the body is buffered
         body = _buffer_body(environ)
         entry = {"method": method, "path": path, "query": _query(environ),
-                 "headers": _headers(environ), "body": _journal_body(body, environ),
+                 "headers": headers, "body": _journal_body(body, environ),
                  "status": None, "duration_ms": 0.0, "time": format_date(self.clock.now())}
         try:
             fault = self.faults.fire(method, path)
