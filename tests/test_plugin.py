@@ -1,5 +1,6 @@
 """The pytest plugin loads by entry point: a user's project needs no conftest (SPEC §7)."""
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -7,8 +8,9 @@ import textwrap
 
 def run_pytest(tmp_path, source, *args):
     (tmp_path / "test_user.py").write_text(textwrap.dedent(source))
+    env = {**os.environ, "PORTS_FILE": str(tmp_path / "ports.txt")}
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(tmp_path)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env)
 
 
 def test_a_users_test_file_gets_the_fixtures_with_no_conftest(tmp_path):
@@ -51,3 +53,23 @@ def test_a_failing_user_test_fails(tmp_path):
             assert emma_mock.session.get(f"{emma_mock.base_url}/touchpoints/999").status_code == 200
     """)
     assert result.returncode == 1
+
+
+def test_each_xdist_worker_gets_its_own_server(tmp_path):
+    result = run_pytest(tmp_path, """
+        import os
+        import pytest
+
+        @pytest.mark.parametrize("n", range(4))
+        def test_isolated(emma_mock, n):
+            url = emma_mock.base_url + "/touchpoints"
+            assert emma_mock.session.post(url, json={"type_name": "same", "display_name": "S"}).status_code == 200
+            with open(os.environ["PORTS_FILE"], "a") as ports:
+                ports.write(os.environ["PYTEST_XDIST_WORKER"] + " " + emma_mock.url + "\\n")
+    """, "-n", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 passed" in result.stdout
+    rows = {tuple(line.split()) for line in (tmp_path / "ports.txt").read_text().splitlines()}
+    workers = {worker for worker, _ in rows}
+    urls = {url for _, url in rows}
+    assert workers == {"gw0", "gw1"} and len(urls) == 2

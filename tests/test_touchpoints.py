@@ -111,11 +111,17 @@ def test_one_bad_item_stores_nothing(client):
 
 def test_null_optional_fields_and_missing_timestamp(client):
     response = create(client, {"member_id": 444, "touchpoint_type_id": 300, "touchpoint_monetary_value": None,
-                               "mailing_id": None, "attributes": None, "touchpoint_timestamp": None})
+                               "mailing_id": None, "attributes": None})
     assert response.status_code == 200
     created = response.json[0]
     assert created["touchpoint_monetary_value"] is None
     assert created["touchpoint_timestamp"] == created["inserted_at"]
+
+
+def test_a_null_timestamp_is_not_a_date(client):
+    response = create(client, {"member_id": 444, "touchpoint_type_id": 300, "touchpoint_timestamp": None})
+    assert response.status_code == 400
+    assert "touchpoints[0].touchpoint_timestamp" in response.json["error"]
 
 
 def test_member_touchpoints_are_ordered_by_timestamp_then_id(client):

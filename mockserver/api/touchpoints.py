@@ -40,10 +40,10 @@ def _item(index: int, raw: Any) -> TouchpointInput:
         value = None if value is None else float(value)
     except OverflowError:
         raise BadRequest(f"{where}.touchpoint_monetary_value is too large") from None
-    timestamp = raw.get("touchpoint_timestamp")
-    if timestamp is not None:
+    timestamp = None  # absent: now (SPEC §3: "a date as in §1, default now"; null is not a date)
+    if "touchpoint_timestamp" in raw:
         try:
-            timestamp = parse_date(timestamp)
+            timestamp = parse_date(raw["touchpoint_timestamp"])
         except DateError as exc:
             raise BadRequest(f"{where}.touchpoint_timestamp: {exc}") from None
     return TouchpointInput(
