@@ -12,18 +12,14 @@ import json
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
 
 from .clock import Clock
 from .config import MAX_BODY_BYTES
-from .dates import format_date
 from .faults import Faults
 from .journal import Journal
 
 ADMIN_PREFIX = "/__admin"
-JOURNAL_BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
-MASKED = "***"
-_SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-admin-token"}
+_CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 StartResponse = Callable[..., Any]
 
@@ -64,11 +60,10 @@ class ControlLayer:
     def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        headers = _headers(environ)  # as sent, before the body is buffered
-        body = _buffer_body(environ)
-        entry = {"method": method, "path": path, "query": _query(environ),
-                 "headers": headers, "body": _journal_body(body, environ),
-                 "status": None, "duration_ms": 0.0, "time": format_date(self.clock.now())}
+        # The journal keeps the raw request; it renders headers, query and body only when read.
+        entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
+                 "headers": [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k in _CONTENT_KEYS],
+                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.clock.now()}
         try:
             fault = self.faults.fire(method, path)
             if fault is not None:
@@ -96,44 +91,17 @@ class ControlLayer:
             self.journal.record(entry)
 
 
-def _buffer_body(environ: dict) -> bytes | None:
-    """Read the body once (at most the limit + 1 byte) so both the journal and the app can use it."""
+def _buffer_body(environ: dict) -> bytes | int:
+    """Read the body once so both the journal and the app can use it; over the limit, only its length."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
         environ["mockserver.too_large"] = True
-        return None
+        return length
     stream = environ.get("wsgi.input")
     body = stream.read(length) if stream is not None and length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
-
-
-def _query(environ: dict) -> dict[str, Any]:
-    parsed = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-    return {name: values[0] if len(values) == 1 else values for name, values in parsed.items()}
-
-
-def _headers(environ: dict) -> dict[str, str]:
-    headers = {}
-    for key, value in environ.items():
-        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            name = key.removeprefix("HTTP_").replace("_", "-").title()
-            headers[name] = MASKED if name.lower() in _SENSITIVE_HEADERS else value
-    return headers
-
-
-def _journal_body(body: bytes | None, environ: dict) -> Any:
-    if body is None:
-        return f"<body of {environ.get('CONTENT_LENGTH')} bytes, over the limit, not read>"
-    if not body:
-        return None
-    if len(body) > JOURNAL_BODY_LIMIT:
-        return f"<body of {len(body)} bytes, not recorded>"
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return body.decode("utf-8", errors="replace")
