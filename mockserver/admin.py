@@ -11,6 +11,7 @@ from .errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from .fixtures import validate
 from .http import json_body, json_object, reply
 from .mock import Mock
+from .openapi import document as openapi_document
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 
@@ -21,9 +22,9 @@ def mock() -> Mock:
 
 @blueprint.before_request
 def require_admin_token() -> None:
-    """When MOCKSERVER_ADMIN_TOKEN is set, every control but health needs it."""
+    """When MOCKSERVER_ADMIN_TOKEN is set, every control but health and the OpenAPI document needs it."""
     token = mock().config.admin_token
-    if not token or request.endpoint == "admin.health":
+    if not token or request.endpoint in ("admin.health", "admin.openapi"):
         return
     given = request.headers.get("X-Admin-Token", "")
     bearer = request.headers.get("Authorization", "")
@@ -38,6 +39,12 @@ def require_admin_token() -> None:
 def health():
     """Liveness for health checks."""
     return reply({"status": "ok"})
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 document of the whole served API, admin routes included."""
+    return reply(openapi_document())
 
 
 @blueprint.post("/reset")
