@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import strict_json
 from .dates import DateError, format_date, parse_date
 from .errors import InvalidFixture
 
@@ -240,13 +241,9 @@ def read_json(path: Path) -> Any:
     except UnicodeDecodeError:
         raise InvalidFixture(f"{path}: is not UTF-8 text") from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return strict_json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise InvalidFixture(f"{path}: is not valid JSON ({exc})") from None
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def fixture_files(path: Path) -> list[Path]:

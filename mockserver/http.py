@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, request
 
+from . import strict_json
 from .errors import BadRequest, PayloadTooLarge
 from .paging import Page, parse_page
 
@@ -18,10 +19,6 @@ def reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None
                     headers=headers)
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def json_body() -> Any:
     """The request body parsed as JSON whatever its Content-Type (the vendor's wrapper sends none)."""
     if request.environ.get("mockserver.too_large"):
@@ -30,7 +27,7 @@ def json_body() -> Any:
     if not raw.strip():
         raise BadRequest("request body is empty; send a JSON object")
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return strict_json.loads(raw)
     except RecursionError:
         raise BadRequest("request body is nested too deeply") from None
     except UnicodeDecodeError:

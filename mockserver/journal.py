@@ -1,7 +1,6 @@
 """The journal of API requests that `GET /__admin/requests` answers: bounded, oldest dropped."""
 from __future__ import annotations
 
-import json
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -9,6 +8,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qs
 
+from . import strict_json
 from .dates import format_date
 
 BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
@@ -74,6 +74,6 @@ def _body(body: bytes | int) -> Any:
     if not body:
         return None
     try:
-        return json.loads(body)
+        return strict_json.loads(body)
     except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")

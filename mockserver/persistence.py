@@ -20,6 +20,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
+from . import strict_json
 from .errors import InvalidFixture
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset, validate
 
@@ -46,7 +47,7 @@ class AtomicJSONStorage(Storage):
         if not raw.strip():
             raise InvalidFixture(f"{self.path}: database file is empty; remove it to start again from the fixtures")
         try:
-            data = json.loads(raw)
+            data = strict_json.loads(raw)
         except (ValueError, RecursionError) as exc:
             raise InvalidFixture(f"{self.path}: database file is not valid JSON ({exc}); "
                                  "it was left untouched") from None

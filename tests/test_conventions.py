@@ -170,3 +170,18 @@ def test_unknown_query_parameters_are_ignored(client):
 def test_member_touchpoints_page_and_count(client):
     assert client.get("/100/touchpoints/members/444?count=True").json == 2
     assert [t["touchpoint_id"] for t in client.get("/100/touchpoints/members/444?start=1").json] == [3]
+
+
+@pytest.mark.parametrize("extra", ['"touchpoint_monetary_value": 1e400', '"attributes": {"x": -1e999}'])
+def test_numbers_too_large_for_a_float_are_400_not_infinity(client, extra):
+    body = '{"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300, ' + extra + '}]}'
+    response = client.post("/100/touchpoints/members", data=body)
+    assert response.status_code == 400
+    assert "too large" in response.json["error"]
+    assert "Infinity" not in client.get("/100/touchpoints/members/444").get_data(as_text=True)
+
+
+def test_member_fields_cannot_smuggle_infinity(client):
+    response = client.post("/100/members/add", data='{"email": "inf@example.com", "fields": {"n": 1e999}}')
+    assert response.status_code == 400
+    assert "Infinity" not in client.get("/100/members").get_data(as_text=True)
