@@ -64,6 +64,7 @@ class Server:
                            [d for d in self._server.map.values() if isinstance(d, BaseWSGIServer)])
         for listener in self._listeners:
             listener.channel_class = _Channel
+        self._serving = self._stopping = False
 
     @property
     def port(self) -> int:
@@ -81,11 +82,17 @@ class Server:
         self._serving = True
         try:
             self._server.run()
+        except (OSError, ValueError):
+            # stop() closes sockets from another thread; a poll on a socket closed
+            # under it may fail once on the way out. Anything else is a real error.
+            if not self._stopping:
+                raise
         finally:
             self._serving = False
 
     def stop(self) -> None:
         """Close the listening sockets and open connections and end the worker threads."""
+        self._stopping = True
         listener = self._listeners[0]
         socket_map = listener._map
         closed = threading.Event()
@@ -99,7 +106,7 @@ class Server:
             socket_map.clear()  # the serving loop ends when its map is empty
             closed.set()
 
-        if getattr(self, "_serving", False):
+        if self._serving:
             listener.trigger.pull_trigger(close_all)  # runs in the loop's own thread, which then ends at once
             closed.wait(5)
         if not closed.is_set():
