@@ -18,6 +18,7 @@ from typing import Any
 from . import strict_json
 from .dates import DateError, format_date, parse_date
 from .errors import InvalidFixture
+from .records import Record
 
 COLLECTIONS = ("accounts", "members", "touchpoint_types", "touchpoints")
 
@@ -105,25 +106,25 @@ def _member(c: _Checker, now: str) -> dict:
     fields = c.record.get("fields", {})
     if not isinstance(fields, dict):
         c.fail(f"'fields' must be an object, got {json.dumps(fields)}")
-    return {
+    return Record({
         "account_id": c.id("account_id"),
         "member_id": c.id("member_id"),
         "email": email,
         "status": "active",
         "member_since": c.date("member_since", now),
         "fields": fields,
-    }
+    })
 
 
 def _touchpoint_type(c: _Checker, now: str) -> dict:
     c.allow_only(("account_id", "touchpoint_type_id", "type_name", "display_name", "created_at"))
-    return {
+    return Record({
         "account_id": c.id("account_id"),
         "touchpoint_type_id": c.id("touchpoint_type_id"),
         "type_name": c.text("type_name"),
         "display_name": c.text("display_name"),
         "created_at": c.date("created_at", now),
-    }
+    })
 
 
 def _touchpoint(c: _Checker, now: str) -> dict:
@@ -138,7 +139,7 @@ def _touchpoint(c: _Checker, now: str) -> dict:
         value = None if value is None else float(value)
     except OverflowError:
         c.fail("'touchpoint_monetary_value' is too large")
-    return {
+    return Record({
         "account_id": c.id("account_id"),
         "touchpoint_id": c.id("touchpoint_id"),
         "member_id": c.id("member_id"),
@@ -148,7 +149,7 @@ def _touchpoint(c: _Checker, now: str) -> dict:
         "mailing_id": c.optional("mailing_id", _is_int, "an integer"),
         "attributes": c.optional("attributes", lambda v: isinstance(v, dict), "an object"),
         "inserted_at": inserted_at,
-    }
+    })
 
 
 _RECORD_READERS = {
@@ -241,7 +242,7 @@ def read_json(path: Path) -> Any:
     except UnicodeDecodeError:
         raise InvalidFixture(f"{path}: is not UTF-8 text") from None
     try:
-        return strict_json.loads(text)
+        return strict_json.loads(text, max_depth=strict_json.DOCUMENT_DEPTH)
     except (ValueError, RecursionError) as exc:
         raise InvalidFixture(f"{path}: is not valid JSON ({exc})") from None
 

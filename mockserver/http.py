@@ -1,13 +1,13 @@
 """Small request/response helpers shared by the API and admin blueprints."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Response, request
 
 from . import strict_json
 from .errors import BadRequest, PayloadTooLarge
+from .records import encode
 from .paging import Page, parse_page
 
 JSON = "application/json"
@@ -15,11 +15,11 @@ JSON = "application/json"
 
 def reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response; every answer of the mock, errors included, goes through here."""
-    return Response(json.dumps(payload, separators=(", ", ": ")), status=status, mimetype=JSON,
+    return Response(encode(payload), status=status, mimetype=JSON,
                     headers=headers)
 
 
-def json_body() -> Any:
+def json_body(max_depth: int = strict_json.MAX_DEPTH) -> Any:
     """The request body parsed as JSON whatever its Content-Type (the vendor's wrapper sends none)."""
     if request.environ.get("mockserver.too_large"):
         raise PayloadTooLarge("request body is larger than the 10 MB the API accepts")
@@ -27,7 +27,7 @@ def json_body() -> Any:
     if not raw.strip():
         raise BadRequest("request body is empty; send a JSON object")
     try:
-        return strict_json.loads(raw)
+        return strict_json.loads(raw, max_depth)
     except RecursionError:
         raise BadRequest("request body is nested too deeply") from None
     except UnicodeDecodeError:

@@ -23,6 +23,7 @@ from .clock import Clock
 from .dates import format_date
 from .errors import BadRequest, NotFound, StorageFailed
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset
+from .records import Record
 
 SEQUENCES = ("members", "touchpoint_types", "touchpoints")
 
@@ -253,8 +254,8 @@ class Store:
         with self._lock:
             self._check_type_name(account_id, type_name)
             (type_id,) = self._allocate("touchpoint_types")
-            record = {"account_id": account_id, "touchpoint_type_id": type_id, "type_name": type_name,
-                      "display_name": display_name, "created_at": self._now()}
+            record = Record({"account_id": account_id, "touchpoint_type_id": type_id, "type_name": type_name,
+                             "display_name": display_name, "created_at": self._now()})
             self._commit(puts={"touchpoint_types": [record]})
             return record
 
@@ -262,7 +263,7 @@ class Store:
         with self._lock:
             old = self._owned("touchpoint_types", account_id, type_id, "touchpoint type")
             self._check_type_name(account_id, type_name, type_id)
-            record = {**old, "type_name": type_name, "display_name": display_name}
+            record = Record({**old, "type_name": type_name, "display_name": display_name})
             self._commit(puts={"touchpoint_types": [record]})
             return record
 
@@ -282,7 +283,7 @@ class Store:
             resolved = [(self._member_of(account_id, index, item), self._type_of(account_id, index, item), item)
                         for index, item in enumerate(items)]
             ids = self._allocate("touchpoints", len(resolved))
-            records = [{
+            records = [Record({
                 "account_id": account_id,
                 "touchpoint_id": touchpoint_id,
                 "member_id": member_id,
@@ -292,7 +293,7 @@ class Store:
                 "mailing_id": item.mailing_id,
                 "attributes": item.attributes,
                 "inserted_at": now,
-            } for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved)]
+            }) for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved)]
             self._commit(puts={"touchpoints": records})
             return records
 
@@ -370,12 +371,12 @@ class Store:
                 old = self._records["members"][member_id]
                 if not fields:
                     return old, False
-                record = {**old, "fields": {**old["fields"], **fields}}
+                record = Record({**old, "fields": {**old["fields"], **fields}})
                 added = False
             else:
                 (member_id,) = self._allocate("members")
-                record = {"account_id": account_id, "member_id": member_id, "email": email,
-                          "status": "active", "member_since": self._now(), "fields": dict(fields)}
+                record = Record({"account_id": account_id, "member_id": member_id, "email": email,
+                                 "status": "active", "member_since": self._now(), "fields": dict(fields)})
                 added = True
             self._commit(puts={"members": [record]})
             return record, added
