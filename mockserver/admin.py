@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, request
 from .dates import DateError, format_date, parse_datetime
 from .errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from .fixtures import validate
+from . import strict_json
 from .http import json_body, json_object, reply
 from .mock import Mock
 from .openapi import document as openapi_document
@@ -64,7 +65,7 @@ def get_state():
 def put_state():
     """Replace the whole state with a fixture document, checked as at load."""
     try:
-        dataset = validate([("state", json_body())], mock().clock.now())
+        dataset = validate([("state", json_body(max_depth=strict_json.DOCUMENT_DEPTH))], mock().clock.now())
     except InvalidFixture as exc:
         raise BadRequest(str(exc)) from None
     mock().store.replace_state(dataset)
@@ -141,7 +142,10 @@ def set_clock():
         seconds = body["advance_seconds"]
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 1e10:
             raise BadRequest("'advance_seconds' must be a non-negative number of seconds")
-        mock().clock.advance(seconds)
+        try:
+            mock().clock.advance(seconds)
+        except OverflowError:
+            raise BadRequest("'advance_seconds' would move the clock past the year 9999") from None
     return reply(_clock())
 
 

@@ -23,6 +23,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     config = config or Config()
     mock = Mock(config, seed)
     app = Flask("mockserver")
+    app.url_map.merge_slashes = False  # "//" would get werkzeug's HTML redirect; every answer is JSON
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS gets a JSON 405 like any other verb
     app.extensions["emma_mock"] = mock
     app.register_blueprint(admin.blueprint)
@@ -38,7 +39,12 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
 def _account_in_path(path: str) -> int | None:
     """The account id that starts an API path, or None when the path is not under an account."""
     segment = path[1:].split("/", 1)[0]
-    return int(segment) if segment.isascii() and segment.isdigit() else None
+    if not (segment.isascii() and segment.isdigit()):
+        return None
+    try:
+        return int(segment)
+    except ValueError:  # more digits than int() converts: an account no one has (ids are positive)
+        return 0
 
 
 def _guard_account() -> None:

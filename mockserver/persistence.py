@@ -47,7 +47,7 @@ class AtomicJSONStorage(Storage):
         if not raw.strip():
             raise InvalidFixture(f"{self.path}: database file is empty; remove it to start again from the fixtures")
         try:
-            data = strict_json.loads(raw)
+            data = strict_json.loads(raw, max_depth=strict_json.DOCUMENT_DEPTH)
         except (ValueError, RecursionError) as exc:
             raise InvalidFixture(f"{self.path}: database file is not valid JSON ({exc}); "
                                  "it was left untouched") from None

@@ -17,6 +17,27 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def loads(raw: str | bytes) -> Any:
+# Far below the recursion limit, so whatever parsed can be encoded again from any stack depth:
+MAX_DEPTH = 512  # request bodies
+DOCUMENT_DEPTH = MAX_DEPTH + 16  # whole states (upload, fixtures, db file) nest the same records a few levels deeper
+
+
+def loads(raw: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
     """Parse JSON; ValueError (or RecursionError for absurd nesting) when it is not strict JSON."""
-    return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    openers = raw.count(b"[" if isinstance(raw, bytes) else "[") + raw.count(b"{" if isinstance(raw, bytes) else "{")
+    if openers > max_depth and _deeper_than(value, max_depth):
+        raise RecursionError(f"JSON nested more than {max_depth} levels deep")
+    return value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays/objects nest more than `limit` levels (iterative: no recursion of its own)."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
