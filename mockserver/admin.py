@@ -65,7 +65,8 @@ def get_state():
 def put_state():
     """Replace the whole state with a fixture document, checked as at load."""
     try:
-        dataset = validate([("state", json_body(max_depth=strict_json.DOCUMENT_DEPTH))], mock().clock.now())
+        body = json_body(max_depth=strict_json.DOCUMENT_DEPTH)
+        dataset = validate([("state", body)], mock().clock.now(), consume=True)
     except InvalidFixture as exc:
         raise BadRequest(str(exc)) from None
     mock().store.replace_state(dataset)

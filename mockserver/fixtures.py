@@ -166,8 +166,14 @@ ID_FIELDS = {
 }
 
 
-def validate(sources: list[tuple[str, Any]], now: datetime | None = None) -> Dataset:
-    """Check documents (each `(name, parsed JSON)`) as one state; raise InvalidFixture on the first problem."""
+def validate(sources: list[tuple[str, Any]], now: datetime | None = None, consume: bool = False) -> Dataset:
+    """Check documents (each `(name, parsed JSON)`) as one state; raise InvalidFixture on the first problem.
+
+    `consume=True` empties each parsed record once it is read, so a large file's
+    parsed dicts give their memory to the records that replace them (peak memory
+    is then about one copy of the state, not two). Only for documents parsed for
+    this call.
+    """
     today = format_date(now or datetime.now(timezone.utc))
     dataset = Dataset()
     where: dict[tuple[str, int], str] = {}  # (collection, position in dataset) -> "file: coll[i]"
@@ -187,6 +193,8 @@ def validate(sources: list[tuple[str, Any]], now: datetime | None = None) -> Dat
                 label = f"{name}: {collection}[{index}]"
                 where[collection, len(target)] = label
                 target.append(read(_Checker(label, raw), today))
+                if consume:
+                    raw.clear()
     _check_relations(dataset, where)
     return dataset
 
@@ -262,7 +270,7 @@ def fixture_files(path: Path) -> list[Path]:
 def load_fixtures(path: str | Path, now: datetime | None = None) -> Dataset:
     """Read and validate a fixture file or folder (files merged into one state)."""
     files = fixture_files(Path(path))
-    return validate([(str(file), read_json(file)) for file in files], now)
+    return validate([(str(file), read_json(file)) for file in files], now, consume=True)
 
 
 def _default_fixture() -> Path:

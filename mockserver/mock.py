@@ -10,7 +10,7 @@ from .fixtures import Dataset, load_fixtures
 from .journal import Journal
 from .persistence import TinyDBFile
 from .ratelimit import RateLimiter
-from .store import Store
+from .store import Store, paused_gc
 
 
 class Mock:
@@ -23,14 +23,15 @@ class Mock:
     def __init__(self, config: Config, seed: Dataset | None = None):
         self.config = config
         self.clock = Clock()
-        self.seed = seed if seed is not None else load_fixtures(config.fixtures)
-        self.database = TinyDBFile(config.db) if config.db else None
-        state, next_ids = self.seed, None
-        if self.database is not None and self.database.exists:
-            state, next_ids = self.database.load()
-        self.store = Store(self.seed, self.clock, self.database, state=state, next_ids=next_ids)
-        if self.database is not None and not self.database.exists:
-            self.store.reset()  # a new file starts as a copy of the fixtures
+        with paused_gc():  # fixtures and database files may hold millions of records
+            self.seed = seed if seed is not None else load_fixtures(config.fixtures)
+            self.database = TinyDBFile(config.db) if config.db else None
+            state, next_ids = self.seed, None
+            if self.database is not None and self.database.exists:
+                state, next_ids = self.database.load()
+            self.store = Store(self.seed, self.clock, self.database, state=state, next_ids=next_ids)
+            if self.database is not None and not self.database.exists:
+                self.store.reset()  # a new file starts as a copy of the fixtures
         self.journal = Journal(config.journal_size)
         self.faults = Faults()
         self.rate_limit = RateLimiter()
