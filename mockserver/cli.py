@@ -133,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.stop()
+        app.extensions["emma_mock"].close()
     print("emma-mock: stopped", flush=True)
     return 0
 

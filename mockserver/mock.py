@@ -36,6 +36,11 @@ class Mock:
         self.faults = Faults()
         self.rate_limit = RateLimiter()
 
+    def close(self) -> None:
+        """On a clean stop: leave the database file whole (its journal folded in)."""
+        if self.database is not None:
+            self.database.close()
+
     def reset(self) -> None:
         """Back to the loaded fixtures: data, id sequences, journal, faults, clock and rate limit."""
         self.store.reset()

@@ -48,6 +48,7 @@ class MockServer:
             self._server.stop()
             self._thread.join(timeout=5)
             self._server = self._thread = None
+            self._mock.close()
         self.session.close()
 
     def __enter__(self) -> MockServer:

@@ -105,3 +105,98 @@ def test_a_failed_write_changes_nothing(tmp_path, monkeypatch):
     assert db.read_bytes() == before
     assert all(t["type_name"] != "lost" for t in client.get("/100/touchpoints").json)
     assert client.post("/100/touchpoints", json={"type_name": "ok", "display_name": "Ok"}).status_code == 200
+
+
+# --- the journal: large states append one line per write --------------------------------
+
+def big_state(tmp_path, touchpoints=2000):
+    doc = {"accounts": [{"account_id": 100, "public_key": "p", "private_key": "s"}],
+           "members": [{"account_id": 100, "member_id": 1, "email": "m@example.com"}],
+           "touchpoint_types": [{"account_id": 100, "touchpoint_type_id": 1, "type_name": "t", "display_name": "T"}],
+           "touchpoints": [{"account_id": 100, "touchpoint_id": i, "member_id": 1, "touchpoint_type_id": 1,
+                            "touchpoint_timestamp": "@D:2025-01-01T00:00:00", "inserted_at": "@D:2025-01-01T00:00:00"}
+                           for i in range(1, touchpoints + 1)]}
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def add(client, n=1):
+    response = client.post("/100/touchpoints/members",
+                           json={"touchpoints": [{"member_id": 1, "touchpoint_type_id": 1}] * n})
+    assert response.status_code == 200
+    return response.json
+
+
+def test_a_large_state_journals_writes_and_a_restart_replays_them(tmp_path):
+    db = tmp_path / "state.json"
+    app = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False))
+    client = app.test_client()
+    checkpoint = db.read_bytes()
+    created = add(client, 3)
+    client.delete("/100/touchpoints/members/touchpoints/5")
+    journal = tmp_path / "state.json.journal"
+    assert db.read_bytes() == checkpoint  # the file was not rewritten for a small change
+    assert len(journal.read_bytes().splitlines()) == 2
+    state = client.get("/__admin/state").json
+
+    restarted = open_client(db)  # as after a kill: the journal is replayed, then folded in
+    assert restarted.get("/__admin/state").json == state
+    assert not journal.exists()
+    assert json.loads(db.read_text())["touchpoints"][str(created[0]["touchpoint_id"])]["member_id"] == 1
+    assert add(restarted)[0]["touchpoint_id"] == created[-1]["touchpoint_id"] + 1
+
+
+def test_a_torn_last_journal_line_was_never_answered_and_is_dropped(tmp_path):
+    db = tmp_path / "state.json"
+    client = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False)).test_client()
+    kept = add(client)[0]["touchpoint_id"]
+    journal = tmp_path / "state.json.journal"
+    with open(journal, "ab") as handle:
+        handle.write(b'{"puts": {"touchpoints": [{"account_id": 100, "touch')  # killed mid-write
+    restarted = open_client(db)
+    ids = {t["touchpoint_id"] for t in restarted.get("/__admin/state").json["touchpoints"]}
+    assert kept in ids
+
+
+def test_a_damaged_journal_line_refuses_to_start_and_leaves_both_files(tmp_path):
+    db = tmp_path / "state.json"
+    client = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False)).test_client()
+    add(client)
+    add(client)
+    journal = tmp_path / "state.json.journal"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(b"garbage\n" + lines[1])
+    before = (db.read_bytes(), journal.read_bytes())
+    with pytest.raises(InvalidFixture, match=r"journal: line 1 is damaged"):
+        open_client(db)
+    assert (db.read_bytes(), journal.read_bytes()) == before
+
+
+def test_the_journal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, monkeypatch):
+    from mockserver.persistence import TinyDBFile
+    monkeypatch.setattr(TinyDBFile, "JOURNAL_MIN", 4096)
+    db = tmp_path / "state.json"
+    app = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False))
+    client = app.test_client()
+    journal = tmp_path / "state.json.journal"
+    sizes = []
+    for _ in range(100):  # lines of ~2.5 KB: a quarter of the ~400 KB file is passed within ~45
+        add(client, 10)
+        sizes.append(journal.stat().st_size if journal.exists() else 0)
+    assert any(later < earlier for earlier, later in zip(sizes, sizes[1:]))  # folded in on the way
+    on_disk = json.loads(db.read_text())
+    assert len(on_disk["touchpoints"]) > 2000
+    add(client)
+    app.extensions["emma_mock"].close()
+    assert not journal.exists()
+    assert len(json.loads(db.read_text())["touchpoints"]) == len(client.get("/__admin/state").json["touchpoints"])
+
+
+def test_reset_folds_the_journal_away(tmp_path):
+    db = tmp_path / "state.json"
+    client = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False)).test_client()
+    add(client)
+    client.post("/__admin/reset")
+    assert not (tmp_path / "state.json.journal").exists()
+    assert len(json.loads(db.read_text())["touchpoints"]) == 2000
