@@ -1,8 +1,9 @@
 """The WSGI layer in front of the Flask app: trailing slashes, faults and the request journal.
 
-It sees every API request as the client sent it, before authentication:
-faults fire here (SPEC: "before authentication"), and the journal records
-what came in and what went out, with the injected delay in the duration.
+It sees every API request as the client sent it: faults fire first (SPEC:
+"before authentication"), then authentication and the rate limit (before Flask
+routes the request, so 401/403 come before 404/405/400), and the journal
+records what came in and what went out, with the injected delay in the duration.
 `/__admin` requests pass straight through and are not journaled.
 """
 from __future__ import annotations
@@ -11,12 +12,14 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .clock import Clock
+from .auth import account_in_path, admit
 from .config import MAX_BODY_BYTES
-from .faults import Faults
-from .journal import Journal
+from .errors import ApiError
+
+if TYPE_CHECKING:
+    from .mock import Mock
 
 ADMIN_PREFIX = "/__admin"
 _CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
@@ -41,13 +44,14 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"
 
 
 class ControlLayer:
-    """Wraps a WSGI app; faults and journal belong to the mock that owns both."""
+    """Wraps the Flask app of one mock: faults, authentication and the journal come from it."""
 
-    def __init__(self, app: Callable, journal: Journal, faults: Faults, clock: Clock):
+    def __init__(self, app: Callable, mock: Mock):
         self.app = app
-        self.journal = journal
-        self.faults = faults
-        self.clock = clock
+        self.mock = mock
+        self.journal = mock.journal
+        self.faults = mock.faults
+        self.clock = mock.clock
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -79,6 +83,17 @@ class ControlLayer:
                         if fault.drops else _json_body(fault.response_status(), fault.response_body()))
                     entry["status"] = int(status.split()[0])
                     start_response(status, headers)
+                    return [payload]
+
+            account_id = account_in_path(path)
+            if account_id is not None:
+                try:
+                    admit(self.mock.store, self.mock.rate_limit, self.mock.config.auth, account_id,
+                          environ.get("HTTP_AUTHORIZATION"))
+                except ApiError as error:
+                    status, headers, payload = _json_body(error.status, {"error": error.message})
+                    entry["status"] = error.status
+                    start_response(status, headers + list(error.headers.items()))
                     return [payload]
 
             def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:

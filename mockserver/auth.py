@@ -1,0 +1,61 @@
+"""Who may call an account's paths: HTTP Basic against the account's keys, then the rate limit.
+
+It runs in the WSGI control layer, after faults and before Flask routes the
+request, so a client without keys learns nothing about which paths or ids
+exist (SPEC: 401/403 before 404/405/400).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from .errors import Forbidden, NotFound, RateLimited, Unauthorized
+from .ratelimit import RateLimiter
+from .store import Store
+
+_MISSING = ("authentication required: HTTP Basic with your public API key as the user name "
+            "and your private key as the password")
+
+
+def account_in_path(path: str) -> int | None:
+    """The account id that starts an API path, or None when the path is not under an account."""
+    segment = path[1:].split("/", 1)[0]
+    if not (segment.isascii() and segment.isdigit()):
+        return None
+    try:
+        return int(segment)
+    except ValueError:  # more digits than int() converts: an account no one has (ids are positive)
+        return 0
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(user, password) of an `Authorization: Basic ...` header, or None when there is none to read."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+    user, colon, password = decoded.partition(":")
+    return (user, password) if colon else None
+
+
+def admit(store: Store, limiter: RateLimiter, auth_on: bool, account_id: int, header: str | None) -> None:
+    """Raise the API's error when this request may not proceed; count it against the rate limit."""
+    if auth_on:
+        credentials = basic_credentials(header)
+        if credentials is None:
+            raise Unauthorized(_MISSING)
+        owner = store.authenticate(*credentials)
+        if owner is None:
+            raise Unauthorized("unknown API keys: check the public and private key")
+        if owner != account_id:
+            raise Forbidden(f"these API keys belong to account {owner}, not to account {account_id}")
+    elif not store.has_account(account_id):
+        raise NotFound(f"no account {account_id}")
+    wait = limiter.admit(account_id)
+    if wait is not None:
+        raise RateLimited(RateLimiter.retry_after(wait))
