@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 SEPARATORS = (", ", ": ")
+_encode = json.JSONEncoder(separators=SEPARATORS).encode  # built once: json.dumps builds one per call
 
 
 class Record(dict):
@@ -20,7 +21,7 @@ class Record(dict):
         try:
             return self._json
         except AttributeError:  # first use; two threads racing here compute the same text
-            self._json = text = json.dumps(self, separators=SEPARATORS)
+            self._json = text = _encode(self)
             return text
 
 
@@ -30,4 +31,4 @@ def encode(payload: object) -> str:
         return payload.to_json()
     if type(payload) is list and payload and type(payload[0]) is Record:
         return "[" + ", ".join([record.to_json() for record in payload]) + "]"
-    return json.dumps(payload, separators=SEPARATORS)
+    return _encode(payload)
