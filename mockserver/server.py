@@ -107,7 +107,10 @@ class Server:
             closed.set()
 
         if self._serving:
-            listener.trigger.pull_trigger(close_all)  # runs in the loop's own thread, which then ends at once
+            try:
+                listener.trigger.pull_trigger(close_all)  # runs in the loop's own thread, which then ends at once
+            except OSError:
+                pass  # a wake-up from a worker ran close_all (closing this trigger) before our byte was written
             closed.wait(5)
         if not closed.is_set():
             close_all()

@@ -1,0 +1,237 @@
+"""Helpers shared by the reliability and security tests: CLI servers, raw HTTP, state invariants.
+
+Everything here talks to 127.0.0.1 only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import requests
+
+DEMO_AUTH = ("demo-public-key", "demo-private-key")
+OTHER_AUTH = ("other-public-key", "other-private-key")
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_FIXTURE = REPO / "fixtures" / "default.json"
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def strict_json(raw: bytes | str) -> Any:
+    """Parse as RFC 8259 JSON: NaN, Infinity and numbers that overflow a double are refused."""
+    def finite(text: str) -> float:
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise ValueError(f"{text} overflows a double")
+        return value
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8")
+    return json.loads(raw, parse_constant=_reject_constant, parse_float=finite)
+
+
+# --- a CLI server in a subprocess ---------------------------------------------------------
+
+class CLIServer:
+    """`python -m mockserver --port 0 ...` in a subprocess; `url` from the first line it prints."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 30):
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
+        full_env.update(env or {})
+        full_env["PYTHONUNBUFFERED"] = "1"
+        self.args = [sys.executable, "-m", "mockserver", "--port", "0", *args]
+        self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        stdin=subprocess.DEVNULL, env=full_env, cwd=str(REPO))
+        self.first_line = self._read_first_line(timeout)
+        if "serving on " not in self.first_line:
+            out, err = self.process.communicate(timeout=timeout)
+            raise RuntimeError(f"server did not start: {self.first_line!r} {out!r} {err!r}")
+        self.url = self.first_line.split("serving on ", 1)[1].strip()
+        self.pid = self.process.pid
+
+    def _read_first_line(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        line = b""
+        stream = self.process.stdout
+        while not line.endswith(b"\n") and time.monotonic() < deadline:
+            ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(stream.fileno(), 1)
+            if not chunk:
+                break
+            line += chunk
+        return line.decode("utf-8", "replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup at all."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self._close_pipes()
+
+    def stop(self, timeout: float = 30) -> tuple[str, str]:
+        """SIGTERM, then everything it printed (first line included)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate(timeout=timeout)
+        return self.first_line + out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    def _close_pipes(self) -> None:
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("no VmRSS")
+
+    def __enter__(self) -> CLIServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.stop()
+        self._close_pipes()
+
+
+def run_cli(*args: str, timeout: float = 30, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the CLI to completion (for runs that must refuse to start)."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", *args], capture_output=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL, env=full_env, cwd=str(REPO))
+
+
+# --- raw HTTP over a socket, for what the test client cannot send --------------------------
+
+def raw_request(url: str, payload: bytes, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are to the server at `url`; parse one HTTP/1.1 answer."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    assert host == "127.0.0.1"
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        try:
+            sock.sendall(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before reading everything
+        data = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            data += chunk
+            head, sep, rest = data.partition(b"\r\n\r\n")
+            if sep:
+                headers = _headers(head)
+                if "content-length" in headers and len(rest) >= int(headers["content-length"]):
+                    break
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line = head.split(b"\r\n", 1)[0].decode("latin-1")
+    assert status_line.startswith("HTTP/1."), f"no HTTP answer: {data[:200]!r}"
+    headers = _headers(head)
+    if "content-length" in headers:
+        body = body[:int(headers["content-length"])]
+    return int(status_line.split()[1]), headers, body
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    headers = {}
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return headers
+
+
+def assert_json_answer(status: int, content_type: str | None, body: bytes, what: str = "", head: bool = False) -> Any:
+    """No 5xx; application/json; a JSON body; errors as {"error": "<string>"}."""
+    assert status < 500, f"{what}: {status} {body[:300]!r}"
+    assert content_type is not None and content_type.split(";")[0].strip() == "application/json", \
+        f"{what}: content type {content_type!r} ({status} {body[:200]!r})"
+    if head:
+        return None
+    try:
+        payload = strict_json(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AssertionError(f"{what}: body is not JSON ({exc}): {body[:300]!r}") from None
+    if status >= 400:
+        assert isinstance(payload, dict) and isinstance(payload.get("error"), str) and payload["error"], \
+            f"{what}: error body {payload!r}"
+    return payload
+
+
+# --- invariants of a whole state ----------------------------------------------------------
+
+ID_FIELDS = {"accounts": "account_id", "members": "member_id",
+             "touchpoint_types": "touchpoint_type_id", "touchpoints": "touchpoint_id"}
+
+
+def check_state_invariants(state: dict[str, list[dict]]) -> None:
+    """Unique ids, unique names/emails per account, no touchpoint without its type and member (same account)."""
+    by_id: dict[str, dict[int, dict]] = {}
+    for collection, id_field in ID_FIELDS.items():
+        ids = [record[id_field] for record in state[collection]]
+        duplicates = [i for i, n in Counter(ids).items() if n > 1]
+        assert not duplicates, f"{collection}: duplicate ids {duplicates[:10]}"
+        by_id[collection] = {record[id_field]: record for record in state[collection]}
+    names = Counter((t["account_id"], t["type_name"]) for t in state["touchpoint_types"])
+    assert all(n == 1 for n in names.values()), [k for k, n in names.items() if n > 1]
+    emails = Counter((m["account_id"], m["email"].lower()) for m in state["members"])
+    assert all(n == 1 for n in emails.values()), [k for k, n in emails.items() if n > 1]
+    for touchpoint in state["touchpoints"]:
+        member = by_id["members"].get(touchpoint["member_id"])
+        kind = by_id["touchpoint_types"].get(touchpoint["touchpoint_type_id"])
+        assert member is not None, f"touchpoint {touchpoint['touchpoint_id']} outlived member {touchpoint['member_id']}"
+        assert kind is not None, \
+            f"touchpoint {touchpoint['touchpoint_id']} outlived type {touchpoint['touchpoint_type_id']}"
+        assert member["account_id"] == kind["account_id"] == touchpoint["account_id"]
+
+
+def get_state(url: str, token: str | None = None) -> dict[str, list[dict]]:
+    headers = {"X-Admin-Token": token} if token else {}
+    response = requests.get(f"{url}/__admin/state", headers=headers, timeout=60)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+# --- the long variants: only on request --------------------------------------------------
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def slow_gate(request):
+    """Tests marked `slow` run only with `-m slow` (or EMMA_MOCK_SLOW=1); a bounded variant always runs."""
+    if request.node.get_closest_marker("slow") is None:
+        return
+    asked = "slow" in (request.config.getoption("markexpr", "") or "")
+    if not asked and os.environ.get("EMMA_MOCK_SLOW") != "1":
+        pytest.skip("long variant: run with -m slow or EMMA_MOCK_SLOW=1")
