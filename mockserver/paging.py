@@ -1,6 +1,7 @@
 """`start`/`end`/`count` query parameters shared by every list endpoint."""
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,9 +22,10 @@ def _index(args: Mapping[str, str], name: str, default: int) -> int:
     raw = args.get(name)
     if raw is None:
         return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        raise BadRequest(f"query parameter {name!r} must be a non-negative integer, got {raw!r}")
-    return int(raw)
+    if not raw.isascii() or not raw.isdigit():
+        raise BadRequest(f"query parameter {name!r} must be a non-negative integer, got {raw[:40]!r}")
+    digits = raw.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else sys.maxsize  # past any list: an empty page
 
 
 def parse_page(args: Mapping[str, str]) -> Page:

@@ -163,6 +163,14 @@ def test_bad_paging_is_400(client, query):
         assert "error" in response.json
 
 
+@pytest.mark.parametrize("query", ["start=99999999999999999999", "start=" + "9" * 5000,
+                                   "start=3&end=" + "9" * 30, "start=0005&end=0007"])
+def test_huge_paging_values_are_integers_too(client, query):
+    response = client.get(f"/100/touchpoints?{query}")
+    assert response.status_code == 200
+    assert isinstance(response.json, list) and len(response.json) <= 2
+
+
 def test_unknown_query_parameters_are_ignored(client):
     assert client.get("/100/touchpoints?foo=bar").status_code == 200
 
