@@ -1,4 +1,4 @@
-"""The WSGI layer in front of the Flask app: trailing slashes, faults and the request journal.
+"""The WSGI layer in front of the Flask app: trailing slashes, faults, authentication, the journal.
 
 It sees every API request as the client sent it: faults fire first (SPEC:
 "before authentication"), then authentication and the rate limit (before Flask
@@ -12,6 +12,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .auth import account_in_path, admit
@@ -33,14 +34,11 @@ class DropConnection(Exception):
 
 def _json_body(status: int, payload: Any) -> tuple[str, list[tuple[str, str]], bytes]:
     body = json.dumps(payload).encode()
-    return f"{status} {_REASONS.get(status, 'Error')}", [
-        ("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
-
-
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 413: "Payload Too Large",
-            429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable", 504: "Gateway Timeout"}
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:  # a fault may answer any status from 200 to 599
+        reason = "Error"
+    return f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
 
 class ControlLayer:
