@@ -81,11 +81,7 @@ class AtomicJSONStorage(Storage):
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        _fsync_directory(self.path.parent)
 
 
 class TinyDBFile:
@@ -193,6 +189,7 @@ class TinyDBFile:
     def _append(self, line: bytes) -> None:
         if self._journal is None:
             self._journal = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            _fsync_directory(self.path.parent)  # the new journal's name must survive a power loss too
         try:
             written = os.write(self._journal, line)
             if written != len(line):
@@ -230,6 +227,15 @@ class TinyDBFile:
         if self._journal is not None:
             os.close(self._journal)
             self._journal = None
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable."""
+    directory = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def _apply(tables: dict[str, dict[str, Any]], puts: dict[str, list[dict]], deletes: dict[str, list[int]],
