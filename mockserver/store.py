@@ -208,10 +208,12 @@ class Store:
             del self._by_public_key[record["public_key"]]
         elif collection == "touchpoint_types":
             self._account_types[account_id].remove((record["created_at"], record["touchpoint_type_id"]))
-            del self._type_names[account_id, record["type_name"]]
+            if self._type_names.get((account_id, record["type_name"])) == record["touchpoint_type_id"]:
+                del self._type_names[account_id, record["type_name"]]  # (a rewind may have given it away)
         elif collection == "members":
             self._account_members[account_id].remove((record["member_id"],))
-            del self._emails[account_id, record["email"].lower()]
+            if self._emails.get((account_id, record["email"].lower())) == record["member_id"]:
+                del self._emails[account_id, record["email"].lower()]
         else:
             keys = self._member_touchpoints.get(record["member_id"])
             if keys is not None:

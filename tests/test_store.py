@@ -62,3 +62,18 @@ def test_reset_after_a_state_upload_rebuilds_from_the_seed():
     store.replace_state(Dataset(accounts=seed.accounts))
     store.reset()
     assert snapshot(store) == fresh
+
+
+def test_reset_after_two_types_swap_names():
+    seed = load_fixtures(DEFAULT_FIXTURE)
+    store = Store(seed, Clock())
+    fresh = snapshot(store)
+    store.update_touchpoint_type(100, 200, "spare", "S")
+    store.update_touchpoint_type(100, 300, "purchased_tickets", "P")  # 200's name at the seed
+    store.update_touchpoint_type(100, 200, "visited_website", "V")   # 300's name at the seed
+    store.reset()
+    assert snapshot(store) == fresh
+    assert store.create_touchpoints(100, [item(member_id=444, type_name="purchased_tickets")])[0][
+        "touchpoint_type_id"] == 200
+    assert store.create_touchpoints(100, [item(member_id=444, type_name="visited_website")])[0][
+        "touchpoint_type_id"] == 300
