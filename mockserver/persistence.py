@@ -194,7 +194,7 @@ class TinyDBFile:
             written = os.write(self._journal, line)
             if written != len(line):
                 raise OSError(f"short write to {self.journal_path}")
-            os.fdatasync(self._journal)
+            _fdatasync(self._journal)
         except OSError:
             os.ftruncate(self._journal, self._journal_size)  # no half line left for the next write
             raise
@@ -229,8 +229,13 @@ class TinyDBFile:
             self._journal = None
 
 
+_fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have only fsync
+
+
 def _fsync_directory(folder: Path) -> None:
-    """Make a rename or a new file in `folder` durable."""
+    """Make a rename or a new file in `folder` durable (POSIX; Windows cannot open a folder)."""
+    if os.name == "nt":
+        return
     directory = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(directory)
