@@ -121,7 +121,10 @@ class TinyDBFile:
 
     @property
     def exists(self) -> bool:
-        return self.storage.read() is not None
+        """Whether the file holds a state; a TinyDB file with no tables of ours (`{}`, as
+        TinyDB creates it, or an empty `_default` table) is a new one, seeded from the fixtures."""
+        data = self.storage.read()
+        return data is not None and not (set(data) <= {"_default"} and not any(data.values()))
 
     def load(self) -> tuple[Dataset, dict[str, int]]:
         """The state the file and its journal hold, checked like a fixture; InvalidFixture when it does not load."""

@@ -200,3 +200,12 @@ def test_reset_folds_the_journal_away(tmp_path):
     client.post("/__admin/reset")
     assert not (tmp_path / "state.json.journal").exists()
     assert len(json.loads(db.read_text())["touchpoints"]) == 2000
+
+
+@pytest.mark.parametrize("content", ["{}", '{"_default": {}}'])
+def test_a_fresh_tinydb_file_is_seeded_from_the_fixtures(tmp_path, content):
+    db = tmp_path / "state.json"
+    db.write_text(content)
+    client = open_client(db)
+    assert [t["touchpoint_type_id"] for t in client.get("/100/touchpoints").json] == [300, 200]
+    assert "300" in json.loads(db.read_text())["touchpoint_types"]
