@@ -116,5 +116,6 @@ def _buffer_body(environ: dict) -> bytes | int:
     stream = environ.get("wsgi.input")
     body = stream.read(length) if stream is not None and length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
+    environ["mockserver.body"] = body
     environ["CONTENT_LENGTH"] = str(len(body))
     return body
