@@ -1,8 +1,6 @@
 """Everything one running mock holds: the store and the test controls around it."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from .clock import Clock
 from .config import Config
 from .faults import Faults
@@ -48,7 +46,3 @@ class Mock:
         self.faults.clear()
         self.clock.unfreeze()
         self.rate_limit.disable()
-
-    @property
-    def fixtures_path(self) -> Path:
-        return Path(self.config.fixtures)
