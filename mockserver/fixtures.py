@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import strict_json
 from .dates import DateError, format_date, parse_date
@@ -49,7 +49,7 @@ class _Checker:
             self.fail(f"must be an object, got {type(record).__name__}")
         self.record = record
 
-    def fail(self, problem: str) -> None:
+    def fail(self, problem: str) -> NoReturn:
         raise InvalidFixture(f"{self.where}: {problem}")
 
     def allow_only(self, names: Iterable[str]) -> None:
@@ -76,7 +76,6 @@ class _Checker:
             return parse_date(self.record[name])
         except DateError as exc:
             self.fail(f"{name!r} {exc}")
-            raise  # unreachable; keeps type checkers content
 
     def optional(self, name: str, ok: Callable[[Any], bool], kind: str) -> Any:
         value = self.record.get(name)
@@ -200,7 +199,7 @@ def validate(sources: list[tuple[str, Any]], now: datetime | None = None, consum
 
 
 def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
-    def fail(collection: str, position: int, problem: str) -> None:
+    def fail(collection: str, position: int, problem: str) -> NoReturn:
         raise InvalidFixture(f"{where[collection, position]}: {problem}")
 
     seen: dict[str, dict[int, dict]] = {}

@@ -47,9 +47,6 @@ class ControlLayer:
     def __init__(self, app: Callable, mock: Mock):
         self.app = app
         self.mock = mock
-        self.journal = mock.journal
-        self.faults = mock.faults
-        self.clock = mock.clock
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -65,9 +62,9 @@ class ControlLayer:
         # The journal keeps the raw request; it renders headers, query and body only when read.
         entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
                  "headers": [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k in _CONTENT_KEYS],
-                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.clock.now()}
+                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now()}
         try:
-            fault = self.faults.fire(method, path)
+            fault = self.mock.faults.fire(method, path)
             if fault is not None:
                 delay = fault.delay_seconds()
                 if delay:
@@ -101,7 +98,7 @@ class ControlLayer:
             return self.app(environ, recording_start_response)
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-            self.journal.record(entry)
+            self.mock.journal.record(entry)
 
 
 def _buffer_body(environ: dict) -> bytes | int:

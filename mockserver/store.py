@@ -2,8 +2,10 @@
 
 Records are kept in wire form (dates as `@D:` strings) and are never mutated
 once stored: an update stores a new dict. Readers may therefore hand stored
-records straight to the JSON encoder, and reset can rebuild the indexes from
-the seed's records without copying them.
+records straight to the JSON encoder, the seed's records are shared rather than
+copied, and reset can put back the seed's version of just the records a test
+changed (an undo log), rebuilding everything from the seed only when that log
+is unknown or large.
 
 Every public method takes the lock, so each API request is atomic however many
 threads the server runs. Writes are built first, made durable by the optional
@@ -106,7 +108,7 @@ class Store:
         self._lock = threading.RLock()
         self._load(state if state is not None else seed, next_ids)
 
-    # --- construction: reset is reconstruction ------------------------------------------
+    # --- construction, reset and state replacement ---------------------------------------
 
     def _load(self, dataset: Dataset, next_ids: dict[str, int] | None = None) -> None:
         self._records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
