@@ -64,7 +64,7 @@ USER 10001:10001
 EXPOSE 8080
 # Python, not curl; it reads MOCKSERVER_PORT when it runs, so it follows -e MOCKSERVER_PORT=...
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-m", "mockserver.healthcheck"]
+    CMD ["python", "-m", "mockserver.serving.healthcheck"]
 # Exec form: python is PID 1 and gets SIGTERM from `docker stop` (the CLI exits 0 on it).
 # Options after the image name are passed to emma-mock: docker run emma-mock --auth off
 ENTRYPOINT ["emma-mock"]

@@ -3,7 +3,7 @@
 `bare_app()` answers, per (method, path), a fixed JSON body captured from the
 mock (so both send the same bytes): no auth, no store, no journal — what Flask
 itself costs on a given server. `mock_app()` is the real mock, built by
-`mockserver.app.create_app` exactly as the CLI builds it.
+`mockserver.serving.app.create_app` exactly as the CLI builds it.
 """
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from flask import Flask, Response, request
 
 
 def mock_app():
-    from mockserver.app import create_app
+    from mockserver.serving.app import create_app
     from mockserver.config import Config
-    from mockserver.fixtures import DEFAULT_FIXTURE
+    from mockserver.core.fixtures import DEFAULT_FIXTURE
 
     fixtures = os.environ.get("BENCH_FIXTURES") or DEFAULT_FIXTURE
     auth = os.environ.get("BENCH_AUTH_ON", "1") == "1"

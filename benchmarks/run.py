@@ -338,7 +338,7 @@ def startup(json_server: str | None, js_data: dict, workdir: Path, bodies: Path,
 
 def reset_times(repeat: int) -> None:
     """Reset of the default fixture: in-process (Store / Mock) and over HTTP (keep-alive and per call)."""
-    from mockserver.app import create_app
+    from mockserver.serving.app import create_app
     from mockserver.config import Config
     from mockserver.testing import MockServer
 

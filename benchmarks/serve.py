@@ -2,7 +2,7 @@
 
     python benchmarks/serve.py SERVER APP --port P [--threads N]
 
-SERVER: emma-waitress (mockserver.server.Server, the CLI's server), waitress
+SERVER: emma-waitress (mockserver.serving.server.Server, the CLI's server), waitress
 (plain waitress.create_server), cheroot, flask-dev (werkzeug, threaded).
 APP: mock (BENCH_FIXTURES, default fixture) or bare (BENCH_BARE_BODIES).
 Stops on SIGTERM (the default action). Only ever binds 127.0.0.1.
@@ -27,7 +27,7 @@ def main() -> None:
     host = "127.0.0.1"
 
     if args.server == "emma-waitress":
-        from mockserver.server import Server
+        from mockserver.serving.server import Server
         server = Server(app, host, args.port, args.threads)
         print(f"serving on {server.url}", flush=True)
         server.serve_forever()

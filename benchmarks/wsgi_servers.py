@@ -5,7 +5,7 @@ under each candidate, one process each, loaded side by side with wrk.
     .venv/bin/python benchmarks/wsgi_servers.py             # ~3 minutes
     .venv/bin/python benchmarks/wsgi_servers.py --quick     # ~1 minute
 
-Candidates: waitress with the project's own `mockserver.server.Server` (what the CLI runs) at 4
+Candidates: waitress with the project's own `mockserver.serving.server.Server` (what the CLI runs) at 4
 and 8 threads, cheroot (8 threads), gunicorn gthread (1 worker, 8 threads), granian WSGI
 (1 worker, its default threads), Flask's dev server (werkzeug, threaded, access log off).
 A candidate whose package is not importable is listed as skipped. waitress and the Flask

@@ -1,5 +1,5 @@
 """emma-mock: a local mock of the Emma API's touchpoints endpoints, for tests and CI."""
-from .app import create_app
+from .serving.app import create_app
 from .config import Config
 
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """`python -m mockserver`: the same as the `emma-mock` command."""
 import sys
 
-from .cli import main
+from .serving.cli import main
 
 sys.exit(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .fixtures import DEFAULT_FIXTURE
+from .core.fixtures import DEFAULT_FIXTURE
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the real API refuses bodies over 10 MB
 

@@ -11,7 +11,7 @@ Needs a working `docker` (on these machines: ../shared/tools/container-engine.sh
 then ../shared/tools/bin first on PATH). Without one the tests are skipped,
 unless EMMA_MOCK_REQUIRE_CONTAINER=1 (CI sets it): then they fail.
 
-The health check tests that need no engine (the `mockserver.healthcheck` module
+The health check tests that need no engine (the `mockserver.serving.healthcheck` module
 against an in-process server) run everywhere.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pytest
 import requests
 
 from mockserver import MockServer
-from mockserver import healthcheck
+from mockserver.serving import healthcheck
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "emma-mock"

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from mockserver.dates import DateError, format_date, parse_date
+from mockserver.core.dates import DateError, format_date, parse_date
 
 
 @pytest.mark.parametrize("given,expected", [

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from mockserver import Config, create_app
-from mockserver.errors import InvalidFixture
-from mockserver.fixtures import DEFAULT_FIXTURE, load_fixtures
+from mockserver.core.errors import InvalidFixture
+from mockserver.core.fixtures import DEFAULT_FIXTURE, load_fixtures
 
 
 def minimal():

@@ -7,7 +7,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from mockserver import Config, create_app
-from mockserver.openapi import DATE_PATTERN, REQUEST_DATE_PATTERN, document
+from mockserver.control.openapi import DATE_PATTERN, REQUEST_DATE_PATTERN, document
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
@@ -154,7 +154,7 @@ def test_the_response_date_pattern(value, ok):
     ("2025-12-02 11:23:47", False),
 ])
 def test_the_request_date_pattern_matches_what_the_server_accepts(value, ok):
-    from mockserver.dates import DateError, parse_date
+    from mockserver.core.dates import DateError, parse_date
 
     assert (re.search(REQUEST_DATE_PATTERN, value) is not None) is ok
     try:

@@ -4,8 +4,8 @@ import json
 import pytest
 
 from mockserver import Config, create_app
-from mockserver.errors import InvalidFixture
-from mockserver.persistence import AtomicJSONStorage
+from mockserver.core.errors import InvalidFixture
+from mockserver.core.filestore import AtomicJSONStorage
 
 
 def open_client(db, **kwargs):
@@ -97,7 +97,7 @@ def test_a_failed_write_changes_nothing(tmp_path, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("mockserver.persistence.os.fsync", full_disk)
+    monkeypatch.setattr("mockserver.core.filestore.os.fsync", full_disk)
     response = client.post("/100/touchpoints", json={"type_name": "lost", "display_name": "Lost"})
     assert response.status_code == 503
     assert "No space left" in response.json["error"]
@@ -174,7 +174,7 @@ def test_a_damaged_journal_line_refuses_to_start_and_leaves_both_files(tmp_path)
 
 
 def test_the_journal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, monkeypatch):
-    from mockserver.persistence import TinyDBFile
+    from mockserver.core.filestore import TinyDBFile
     monkeypatch.setattr(TinyDBFile, "JOURNAL_MIN", 4096)
     db = tmp_path / "state.json"
     app = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False))

@@ -3,7 +3,7 @@ import json
 
 from hypothesis import given, strategies as st
 
-from mockserver.records import SEPARATORS, Record, encode
+from mockserver.core.records import SEPARATORS, Record, encode
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
                     | st.text(), lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),

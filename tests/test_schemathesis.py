@@ -36,7 +36,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from mockserver.openapi import document
+from mockserver.control.openapi import document
 from mockserver.testing import MockServer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

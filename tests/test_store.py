@@ -1,9 +1,9 @@
 """The store on its own: reset undoes exactly what changed, and indexes stay whole."""
 import random
 
-from mockserver.clock import Clock
-from mockserver.fixtures import DEFAULT_FIXTURE, load_fixtures
-from mockserver.store import Store, TouchpointInput
+from mockserver.core.clock import Clock
+from mockserver.core.fixtures import DEFAULT_FIXTURE, load_fixtures
+from mockserver.core.store import Store, TouchpointInput
 
 
 def snapshot(store):
@@ -58,7 +58,7 @@ def test_reset_after_a_state_upload_rebuilds_from_the_seed():
     seed = load_fixtures(DEFAULT_FIXTURE)
     store = Store(seed, Clock())
     fresh = snapshot(store)
-    from mockserver.fixtures import Dataset
+    from mockserver.core.fixtures import Dataset
     store.replace_state(Dataset(accounts=seed.accounts))
     store.reset()
     assert snapshot(store) == fresh

@@ -1,7 +1,7 @@
 """Access to the running mock's store from a view."""
 from flask import current_app
 
-from ..store import Store
+from ..core.store import Store
 
 
 def store() -> Store:

@@ -3,8 +3,8 @@ import re
 
 from flask import Blueprint
 
-from ..errors import BadRequest
-from ..http import json_object, listing, page, reply
+from ..core.errors import BadRequest
+from ..serving.wire import json_object, listing, page, reply
 from ._context import store
 
 blueprint = Blueprint("members", __name__)

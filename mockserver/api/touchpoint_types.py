@@ -1,7 +1,7 @@
 """`/{account_id}/touchpoints[/{touchpoint_type_id}]`: touchpoint types."""
 from flask import Blueprint
 
-from ..http import json_object, listing, page, reply, required_text
+from ..serving.wire import json_object, listing, page, reply, required_text
 from ._context import store
 
 blueprint = Blueprint("touchpoint_types", __name__)

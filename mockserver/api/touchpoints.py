@@ -3,10 +3,10 @@ from typing import Any
 
 from flask import Blueprint
 
-from ..dates import DateError, parse_date
-from ..errors import BadRequest
-from ..http import json_object, listing, page, reply
-from ..store import TouchpointInput
+from ..core.dates import DateError, parse_date
+from ..core.errors import BadRequest
+from ..serving.wire import json_object, listing, page, reply
+from ..core.store import TouchpointInput
 from ._context import store
 
 blueprint = Blueprint("touchpoints", __name__)

@@ -20,7 +20,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 
-from .middleware import DropConnection
+from .control_layer import DropConnection
 
 
 class _Task(WSGITask):

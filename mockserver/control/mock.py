@@ -1,14 +1,14 @@
 """Everything one running mock holds: the store and the test controls around it."""
 from __future__ import annotations
 
-from .clock import Clock
-from .config import Config
+from ..core.clock import Clock
+from ..config import Config
 from .faults import Faults
-from .fixtures import Dataset, load_fixtures
+from ..core.fixtures import Dataset, load_fixtures
 from .journal import Journal
-from .persistence import TinyDBFile
-from .ratelimit import RateLimiter
-from .store import Store, paused_gc
+from ..core.filestore import TinyDBFile
+from .rate_limit import RateLimiter
+from ..core.store import Store, paused_gc
 
 
 class Mock:

@@ -8,11 +8,11 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .. import __version__
 from .app import create_app
-from .config import Config
-from .errors import InvalidFixture
-from .fixtures import DEFAULT_FIXTURE
+from ..config import Config
+from ..core.errors import InvalidFixture
+from ..core.fixtures import DEFAULT_FIXTURE
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
 

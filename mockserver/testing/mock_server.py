@@ -8,10 +8,10 @@ from typing import Any
 
 import requests
 
-from .app import create_app
-from .config import Config
-from .fixtures import DEFAULT_FIXTURE
-from .server import Server
+from ..serving.app import create_app
+from ..config import Config
+from ..core.fixtures import DEFAULT_FIXTURE
+from ..serving.server import Server
 
 
 class MockServer:

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from .dates import DateError, format_date, parse_datetime
-from .errors import BadRequest, InvalidFixture, NotFound, Unauthorized
-from .fixtures import validate
-from . import strict_json
-from .http import json_body, json_object, reply
+from ..core.dates import DateError, format_date, parse_datetime
+from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
+from ..core.fixtures import validate
+from ..core import strict_json
+from ..serving.wire import json_body, json_object, reply
 from .mock import Mock
 from .openapi import document as openapi_document
 

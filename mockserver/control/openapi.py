@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .paging import PAGE_LIMIT
+from ..core.paging import PAGE_LIMIT
 
 OPENAPI_VERSION = "3.1.0"
 

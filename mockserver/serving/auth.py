@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from .errors import Forbidden, NotFound, RateLimited, Unauthorized
-from .ratelimit import RateLimiter
-from .store import Store
+from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from ..control.rate_limit import RateLimiter
+from ..core.store import Store
 
 _MISSING = ("authentication required: HTTP Basic with your public API key as the user name "
             "and your private key as the password")

@@ -5,10 +5,10 @@ from typing import Any
 
 from flask import Response, request
 
-from . import strict_json
-from .errors import BadRequest, PayloadTooLarge
-from .records import encode
-from .paging import Page, parse_page
+from ..core import strict_json
+from ..core.errors import BadRequest, PayloadTooLarge
+from ..core.records import encode
+from ..core.paging import Page, parse_page
 
 JSON = "application/json"
 

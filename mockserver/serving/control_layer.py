@@ -16,11 +16,11 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .auth import account_in_path, admit
-from .config import MAX_BODY_BYTES
-from .errors import ApiError
+from ..config import MAX_BODY_BYTES
+from ..core.errors import ApiError
 
 if TYPE_CHECKING:
-    from .mock import Mock
+    from ..control.mock import Mock
 
 ADMIN_PREFIX = "/__admin"
 _CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")

@@ -6,13 +6,14 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RoutingNotFound
 
-from . import admin, api
-from .config import Config
-from .errors import ApiError
-from .fixtures import Dataset
-from .http import reply
-from .middleware import ControlLayer
-from .mock import Mock
+from ..control import views as admin
+from .. import api
+from ..config import Config
+from ..core.errors import ApiError
+from ..core.fixtures import Dataset
+from .wire import reply
+from .control_layer import ControlLayer
+from ..control.mock import Mock
 
 log = logging.getLogger("mockserver")
 

@@ -274,10 +274,11 @@ def load_fixtures(path: str | Path, now: datetime | None = None) -> Dataset:
 
 def _default_fixture() -> Path:
     """`fixtures/default.json`: shipped in the wheel as `mockserver/_fixtures`, or beside a checkout."""
-    packaged = Path(__file__).resolve().parent / "_fixtures" / "default.json"
+    package = Path(__file__).resolve().parent.parent  # mockserver/
+    packaged = package / "_fixtures" / "default.json"
     if packaged.exists():
         return packaged
-    return Path(__file__).resolve().parent.parent / "fixtures" / "default.json"
+    return package.parent / "fixtures" / "default.json"
 
 
 DEFAULT_FIXTURE = _default_fixture()

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from .fixtures import DEFAULT_FIXTURE
-from .testing import MockServer
+from ..core.fixtures import DEFAULT_FIXTURE
+from .mock_server import MockServer
 
 INI_NAME = "emma_mock_fixtures"
 

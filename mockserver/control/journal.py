@@ -8,8 +8,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import strict_json
-from .dates import format_date
+from ..core import strict_json
+from ..core.dates import format_date
 
 BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
 MASKED = "***"
