@@ -340,10 +340,11 @@ def reset_times(repeat: int) -> None:
     """Reset of the default fixture: in-process (Store / Mock) and over HTTP (keep-alive and per call)."""
     from mockserver.serving.app import create_app
     from mockserver.config import Config
+    from mockserver.control.mock import mock_of
     from mockserver.testing import MockServer
 
     app = create_app(Config())
-    mock = app.extensions["emma_mock"]
+    mock = mock_of(app)
     store_ms = [t * 1000 for t in timed(mock.store.reset, repeat * 5)]
     mock_ms = [t * 1000 for t in timed(mock.reset, repeat * 5)]
 

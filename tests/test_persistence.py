@@ -4,6 +4,7 @@ import json
 import pytest
 
 from mockserver import Config, create_app
+from mockserver.control.mock import mock_of
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import AtomicJSONStorage
 
@@ -188,7 +189,7 @@ def test_the_journal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, mo
     on_disk = json.loads(db.read_text())
     assert len(on_disk["touchpoints"]) > 2000
     add(client)
-    app.extensions["emma_mock"].close()
+    mock_of(app).close()
     assert not journal.exists()
     assert len(json.loads(db.read_text())["touchpoints"]) == len(client.get("/__admin/state").json["touchpoints"])
 

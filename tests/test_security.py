@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from mockserver import Config, create_app
+from mockserver.control.mock import mock_of
 from mockserver.testing import MockServer
 from reliability_helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, CLIServer, assert_json_answer, \
     slow_gate  # noqa: F401
@@ -23,7 +24,7 @@ def basic(keys: tuple[str, str]) -> dict[str, str]:
 
 
 def state_of(app) -> dict:
-    return app.extensions["emma_mock"].store.export()
+    return mock_of(app).store.export()
 
 
 # Every endpoint of account 100, with a body that would succeed for 100's own keys.

@@ -1,8 +1,7 @@
 """Access to the running mock's store from a view."""
-from flask import current_app
-
+from ..control.mock import current_mock
 from ..core.store import Store
 
 
 def store() -> Store:
-    return current_app.extensions["emma_mock"].store
+    return current_mock().store

@@ -1,6 +1,8 @@
 """Everything one running mock holds: the store and the test controls around it."""
 from __future__ import annotations
 
+from flask import Flask, current_app
+
 from ..core.clock import Clock
 from ..config import Config
 from .faults import Faults
@@ -46,3 +48,17 @@ class Mock:
         self.faults.clear()
         self.clock.unfreeze()
         self.rate_limit.disable()
+
+
+EXTENSION = "emma_mock"  # the key of the Mock in `app.extensions`
+
+
+def mock_of(app: Flask) -> Mock:
+    """The Mock an app created by `create_app` serves."""
+    mock: Mock = app.extensions[EXTENSION]
+    return mock
+
+
+def current_mock() -> Mock:
+    """The Mock of the app handling the current request (for views)."""
+    return mock_of(current_app)  # type: ignore[arg-type]  # current_app is a proxy to the Flask app

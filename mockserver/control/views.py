@@ -4,21 +4,20 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from ..core.dates import DateError, format_date, parse_datetime
 from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
 from ..core import strict_json
 from ..serving.wire import json_body, json_object, reply
-from .mock import Mock
+from .mock import current_mock
 from .openapi import document as openapi_document
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 
 
-def mock() -> Mock:
-    return current_app.extensions["emma_mock"]
+mock = current_mock
 
 
 @blueprint.before_request

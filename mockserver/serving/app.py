@@ -13,7 +13,7 @@ from ..core.errors import ApiError
 from ..core.fixtures import Dataset
 from .wire import reply
 from .control_layer import ControlLayer
-from ..control.mock import Mock
+from ..control.mock import EXTENSION, Mock
 
 log = logging.getLogger("mockserver")
 
@@ -25,7 +25,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app = Flask("mockserver")
     app.url_map.merge_slashes = False  # "//" would get werkzeug's HTML redirect; every answer is JSON
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS gets a JSON 405 like any other verb
-    app.extensions["emma_mock"] = mock
+    app.extensions[EXTENSION] = mock
     app.register_blueprint(admin.blueprint)
     api.register(app)
     app.register_error_handler(ApiError, _api_error)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..control.mock import mock_of
 from .app import create_app
 from ..config import Config
 from ..core.errors import InvalidFixture
@@ -126,14 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise _Stop()
 
     signal.signal(signal.SIGTERM, stop)
-    print(banner(server.url, config, app.extensions["emma_mock"].store.accounts()), flush=True)
+    print(banner(server.url, config, mock_of(app).store.accounts()), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through _Stop
         pass
     finally:
         server.stop()
-        app.extensions["emma_mock"].close()
+        mock_of(app).close()
     print("emma-mock: stopped", flush=True)
     return 0
 

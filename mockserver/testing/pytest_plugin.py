@@ -1,35 +1,53 @@
 """pytest plugin, registered by the `pytest11` entry point: installing emma-mock is all it takes.
 
-* `emma_mock_server`: one real server per test session (per xdist worker), on a
-  free port, served by waitress in a background thread of the test process.
-* `emma_mock`: the same server, reset to the fixtures before each test, so no
+* `emma_mock_server`: one mock per test session (per xdist worker). By default a
+  real server on a free port in a background thread of the test process; with
+  `--emma-mock-url URL` (ini `emma_mock_url`, env `EMMA_MOCK_URL`) the mock
+  already running there, such as a container in CI.
+* `emma_mock`: the same mock, reset to its fixtures before each test, so no
   state, fault, clock or rate limit leaks from one test into the next.
 
-Choose the fixture file with `--emma-mock-fixtures PATH` or the ini setting
-`emma_mock_fixtures` (relative to the rootdir).
+`--emma-mock-fixtures PATH` (ini `emma_mock_fixtures`, relative to the rootdir)
+chooses the fixtures of the in-process server.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ..core.fixtures import DEFAULT_FIXTURE
-from .mock_server import MockServer
+from .mock_server import MockClient, MockServer
 
-INI_NAME = "emma_mock_fixtures"
+FIXTURES = "emma_mock_fixtures"
+URL = "emma_mock_url"
+ADMIN_TOKEN = "emma_mock_admin_token"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(INI_NAME, "fixture file or folder that emma_mock serves (default: the shipped demo)")
-    parser.getgroup("emma-mock").addoption(
-        "--emma-mock-fixtures", dest=INI_NAME, default=None, metavar="PATH",
-        help="fixture file or folder that emma_mock serves (overrides the ini setting)")
+    group = parser.getgroup("emma-mock")
+    parser.addini(FIXTURES, "fixture file or folder that emma_mock serves (default: the shipped demo)")
+    group.addoption("--emma-mock-fixtures", dest=FIXTURES, default=None, metavar="PATH",
+                    help="fixture file or folder that emma_mock serves (overrides the ini setting)")
+    parser.addini(URL, "use the emma-mock running at this URL instead of starting one (env EMMA_MOCK_URL)")
+    group.addoption("--emma-mock-url", dest=URL, default=None, metavar="URL",
+                    help="use the emma-mock running at this URL, e.g. a container (env EMMA_MOCK_URL)")
+    group.addoption("--emma-mock-admin-token", dest=ADMIN_TOKEN, default=None, metavar="TOKEN",
+                    help="admin token of the running mock (env EMMA_MOCK_ADMIN_TOKEN)")
+
+
+def _setting(config: pytest.Config, name: str) -> str | None:
+    """Command line first, then the ini file, then the EMMA_MOCK_* variable."""
+    value = config.getoption(name)
+    if not value and name != ADMIN_TOKEN:
+        value = config.getini(name)
+    return value or os.environ.get(name.upper()) or None
 
 
 def _fixtures(config: pytest.Config) -> Path:
-    chosen = config.getoption(INI_NAME) or config.getini(INI_NAME)
+    chosen = config.getoption(FIXTURES) or config.getini(FIXTURES)
     if not chosen:
         return DEFAULT_FIXTURE
     path = Path(chosen)
@@ -37,14 +55,19 @@ def _fixtures(config: pytest.Config) -> Path:
 
 
 @pytest.fixture(scope="session")
-def emma_mock_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
-    """A mock server for the whole session; state is shared between tests (see `emma_mock`)."""
+def emma_mock_server(pytestconfig: pytest.Config) -> Iterator[MockClient]:
+    """A mock for the whole session; state is shared between tests (see `emma_mock`)."""
+    url = _setting(pytestconfig, URL)
+    if url:
+        with MockServer.connect(url, _setting(pytestconfig, ADMIN_TOKEN)) as attached:
+            yield attached
+        return
     with MockServer(fixtures=_fixtures(pytestconfig)) as server:
         yield server
 
 
 @pytest.fixture
-def emma_mock(emma_mock_server: MockServer) -> MockServer:
-    """The session's mock server, reset to its fixtures for this test."""
+def emma_mock(emma_mock_server: MockClient) -> MockClient:
+    """The session's mock, reset to its fixtures for this test."""
     emma_mock_server.reset()
     return emma_mock_server

@@ -1,0 +1,92 @@
+"""Attaching to a mock that runs elsewhere (the container path): `MockServer.connect` and `--emma-mock-url`."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import requests
+
+from mockserver import MockServer
+from reliability_helpers import CLIServer
+
+
+@pytest.fixture(scope="module")
+def running():
+    """A mock in another process, as a container would be, with an admin token."""
+    server = CLIServer("--admin-token", "s3cret")
+    yield server
+    server.stop()
+
+
+def test_connect_gives_the_same_helpers_over_http(running):
+    with MockServer.connect(running.url, admin_token="s3cret") as mock:
+        mock.reset()
+        assert mock.url == running.url and mock.account_id == 100
+        assert mock.base_url == f"{running.url}/100"
+        assert mock.auth == ("demo-public-key", "demo-private-key")
+        created = requests.post(f"{mock.base_url}/touchpoints", json={"type_name": "x", "display_name": "X"},
+                                auth=mock.auth, timeout=10)
+        assert created.status_code == 200
+        assert [e["status"] for e in mock.requests(method="POST")] == [200]
+        fault = mock.add_fault(path="/100/touchpoints", status=503, times=1)
+        assert mock.faults()[0]["id"] == fault["id"]
+        assert mock.session.get(f"{mock.base_url}/touchpoints").status_code == 503
+        assert mock.freeze_clock("2030-01-01T00:00:00Z")["now"] == "@D:2030-01-01T00:00:00"
+        assert mock.set_rate_limit(5, 1) == {"requests": 5, "per_seconds": 1}
+        mock.reset()
+        names = [t["type_name"] for t in mock.session.get(f"{mock.base_url}/touchpoints").json()]
+        assert names == ["visited_website", "purchased_tickets"]
+        assert mock.faults() == [] and mock.requests(method="POST") == []
+
+
+def test_connect_follows_a_loaded_state(running):
+    with MockServer.connect(running.url, admin_token="s3cret") as mock:
+        mock.load({"accounts": [{"account_id": 7, "public_key": "p7", "private_key": "k7"}]})
+        assert mock.account_id == 7 and mock.auth == ("p7", "k7") and mock.base_url.endswith("/7")
+        assert mock.session.get(f"{mock.base_url}/touchpoints").json() == []
+        mock.reset()
+        assert mock.account_id == 100
+
+
+def test_connect_never_stops_the_server(running):
+    with MockServer.connect(running.url, admin_token="s3cret"):
+        pass
+    assert requests.get(f"{running.url}/__admin/health", timeout=10).json() == {"status": "ok"}
+
+
+def test_a_wrong_admin_token_is_a_clear_failure(running):
+    with pytest.raises(AssertionError, match="401"):
+        MockServer.connect(running.url, admin_token="wrong")
+
+
+USER_TESTS = """
+    import requests
+
+    def test_create(emma_mock):
+        r = requests.post(f"{emma_mock.base_url}/touchpoints", json={"type_name": "t", "display_name": "T"},
+                          auth=emma_mock.auth)
+        assert r.status_code == 200
+
+    def test_fresh_state_and_same_server(emma_mock):
+        names = [t["type_name"] for t in emma_mock.session.get(f"{emma_mock.base_url}/touchpoints").json()]
+        assert names == ["visited_website", "purchased_tickets"]
+        with open("seen_url.txt", "w") as seen:
+            seen.write(emma_mock.url)
+"""
+
+
+@pytest.mark.parametrize("how", ["option", "env", "ini"])
+def test_the_plugin_attaches_to_a_running_server(running, tmp_path, how):
+    (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TESTS))
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)]
+    env = {"EMMA_MOCK_ADMIN_TOKEN": "s3cret", "PATH": "/usr/bin:/bin"}
+    if how == "option":
+        args += [f"--emma-mock-url={running.url}"]
+    elif how == "env":
+        env["EMMA_MOCK_URL"] = running.url
+    else:
+        (tmp_path / "pytest.ini").write_text(f"[pytest]\nemma_mock_url = {running.url}\n")
+    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+    assert (tmp_path / "seen_url.txt").read_text() == running.url  # the running server, not a new one
