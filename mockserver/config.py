@@ -1,21 +1,71 @@
-"""Settings of one mock server, from arguments, `MOCKSERVER_*` variables or code."""
+"""Settings of one mock server, declared once: the CLI's options, its `MOCKSERVER_*` variables and
+`MockServer`'s keyword arguments are all derived from the fields of `Config`.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from .core.fixtures import DEFAULT_FIXTURE
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the real API refuses bodies over 10 MB
 
 
+def on_off(value: str) -> bool:
+    """`on`/`off` (also true/false, 1/0, yes/no) as a bool; ValueError naming the choices."""
+    lowered = value.strip().lower()
+    if lowered in ("on", "true", "1", "yes"):
+        return True
+    if lowered in ("off", "false", "0", "no"):
+        return False
+    raise ValueError(f"expected on or off, got {value!r}")
+
+
+def port_number(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise ValueError(f"expected a port number, got {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"port must be 0 to 65535, got {port}")
+    return port
+
+
+def positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"expected a positive integer, got {value!r}")
+    return number
+
+
+def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, metavar: str | None = None,
+             cli_default: Any = None, flag: bool = False) -> Any:
+    """A field of Config with what the CLI needs: help, how to read it from text, and its CLI default."""
+    return field(default=default, metadata={"help": help, "parse": parse, "metavar": metavar,
+                                            "cli_default": default if cli_default is None else cli_default,
+                                            "flag": flag})
+
+
 @dataclass
 class Config:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    fixtures: str | Path = DEFAULT_FIXTURE
-    db: str | Path | None = None
-    auth: bool = True
-    admin_token: str | None = None
-    journal_size: int = 1000
-    threads: int = 8
+    host: str = _setting("127.0.0.1", "address to bind (0.0.0.0 for every interface)")
+    port: int = _setting(8080, "port; 0 picks a free one", port_number)
+    fixtures: str | Path = _setting(DEFAULT_FIXTURE, "fixture file, or folder of *.json files",
+                                    metavar="PATH")
+    db: str | Path | None = _setting(None, "keep the state in this TinyDB file across restarts "
+                                           "(default: memory only)", metavar="FILE")
+    auth: bool = _setting(True, "check HTTP Basic credentials (off: any caller may use any account)",
+                          on_off, metavar="{on,off}")
+    admin_token: str | None = _setting(None, "require this token for /__admin and the dashboard "
+                                             "(default: none)", metavar="TOKEN")
+    journal_size: int = _setting(1000, "API requests kept by the journal", positive_int, metavar="N")
+    threads: int = _setting(8, "worker threads", positive_int, metavar="N")
+    quiet: bool = _setting(True, "do not print a line per API request", on_off, cli_default=False, flag=True)
+
+
+SETTINGS = fields(Config)

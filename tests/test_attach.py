@@ -13,7 +13,7 @@ from reliability_helpers import CLIServer
 @pytest.fixture(scope="module")
 def running():
     """A mock in another process, as a container would be, with an admin token."""
-    server = CLIServer("--admin-token", "s3cret")
+    server = CLIServer("--admin-token", "s3cret", "--quiet")
     yield server
     server.stop()
 

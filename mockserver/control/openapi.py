@@ -185,6 +185,8 @@ def _schemas() -> dict[str, Any]:
             "status": {"type": ["integer", "null"], "description": "null when the connection was dropped."},
             "duration_ms": {"type": "number", "minimum": 0},
             "time": _schema("Date"),
+            "fault": {"type": ["integer", "null"],
+                      "description": "The id of the fault that answered, dropped or delayed it; null: none."},
         }),
         "Fault": _object({
             "id": _ID,

@@ -12,6 +12,7 @@ from ..config import Config
 from ..core.errors import ApiError
 from ..core.fixtures import Dataset
 from .wire import reply
+from .console import ConsoleLog
 from .control_layer import ControlLayer
 from ..control.mock import EXTENSION, Mock
 
@@ -31,7 +32,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.wsgi_app = ControlLayer(app.wsgi_app, mock)
+    app.wsgi_app = ControlLayer(app.wsgi_app, mock, None if config.quiet else ConsoleLog())
     return app
 
 

@@ -6,14 +6,14 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .. import __version__
 from ..control.mock import mock_of
 from .app import create_app
-from ..config import Config
+from ..config import SETTINGS, Config
 from ..core.errors import InvalidFixture
-from ..core.fixtures import DEFAULT_FIXTURE
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
 
@@ -27,68 +27,48 @@ class _Stop(KeyboardInterrupt):
     """
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"MOCKSERVER_{name}", default)
+ENV_PREFIX = "MOCKSERVER_"
 
 
-def _on_off(value: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("on", "true", "1", "yes"):
-        return True
-    if lowered in ("off", "false", "0", "no"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected on or off, got {value!r}")
-
-
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, got {port}")
-    return port
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number
+def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    def convert(value: str) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = parse.__name__  # argparse names the type in its messages
+    return convert
 
 
 def parser() -> argparse.ArgumentParser:
+    """The options, one per field of Config, each also read from its MOCKSERVER_* variable."""
     p = argparse.ArgumentParser(
         prog="emma-mock",
         description="A local mock of the Emma API's touchpoints endpoints. "
                     "Every option can also be set with the MOCKSERVER_* variable named beside it.")
-    p.add_argument("--host", default=_env("HOST", "127.0.0.1"),
-                   help="address to bind (MOCKSERVER_HOST; default 127.0.0.1, 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=_port, default=_env("PORT", "8080"),
-                   help="port (MOCKSERVER_PORT; default 8080; 0 picks a free one)")
-    p.add_argument("--fixtures", default=_env("FIXTURES", str(DEFAULT_FIXTURE)),
-                   help="fixture file, or folder of *.json files (MOCKSERVER_FIXTURES; default: the shipped demo)")
-    p.add_argument("--db", default=_env("DB") or None,
-                   help="keep the state in this TinyDB file across restarts (MOCKSERVER_DB; default: memory)")
-    p.add_argument("--auth", type=_on_off, default=_env("AUTH", "on"),
-                   help="check HTTP Basic credentials: on or off (MOCKSERVER_AUTH; default on)")
-    p.add_argument("--admin-token", default=_env("ADMIN_TOKEN") or None,
-                   help="require this token for /__admin (MOCKSERVER_ADMIN_TOKEN; default: none)")
-    p.add_argument("--journal-size", type=_positive, default=_env("JOURNAL_SIZE", "1000"),
-                   help="requests kept by the journal (MOCKSERVER_JOURNAL_SIZE; default 1000)")
-    p.add_argument("--threads", type=_positive, default=_env("THREADS", "8"),
-                   help="worker threads (MOCKSERVER_THREADS; default 8)")
+    for setting in SETTINGS:
+        meta = setting.metadata
+        option, variable = "--" + setting.name.replace("_", "-"), ENV_PREFIX + setting.name.upper()
+        from_env = os.environ.get(variable) or None
+        default = meta["cli_default"]
+        help_text = f"{meta['help']} ({variable}"
+        if meta["flag"]:
+            p.add_argument(option, action="store_true", help=help_text + "=1)",
+                           default=_argument_type(meta["parse"])(from_env) if from_env else default)
+            continue
+        if isinstance(default, bool):
+            help_text += f"; default {'on' if default else 'off'}"
+        elif default is not None:
+            help_text += f"; default {default}"
+        p.add_argument(option, type=_argument_type(meta["parse"]), metavar=meta["metavar"], help=help_text + ")",
+                       default=from_env if from_env is not None else default)
     p.add_argument("--version", action="version", version=f"emma-mock {__version__}")
     return p
 
 
 def parse_config(argv: Sequence[str] | None = None) -> Config:
     args = parser().parse_args(argv)  # argparse also converts defaults taken from the environment
-    return Config(host=args.host, port=args.port, fixtures=args.fixtures, db=args.db, auth=args.auth,
-                  admin_token=args.admin_token, journal_size=args.journal_size, threads=args.threads)
+    return Config(**{setting.name: getattr(args, setting.name) for setting in SETTINGS})
 
 
 def banner(url: str, config: Config, accounts: list[dict]) -> str:

@@ -16,6 +16,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .auth import account_in_path, admit
+from .console import ConsoleLog
 from ..config import MAX_BODY_BYTES
 from ..core.errors import ApiError
 
@@ -44,9 +45,10 @@ def _json_body(status: int, payload: Any) -> tuple[str, list[tuple[str, str]], b
 class ControlLayer:
     """Wraps the Flask app of one mock: faults, authentication and the journal come from it."""
 
-    def __init__(self, app: Callable, mock: Mock):
+    def __init__(self, app: Callable, mock: Mock, console: ConsoleLog | None = None):
         self.app = app
         self.mock = mock
+        self.console = console
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -62,10 +64,12 @@ class ControlLayer:
         # The journal keeps the raw request; it renders headers, query and body only when read.
         entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
                  "headers": [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k in _CONTENT_KEYS],
-                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now()}
+                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now(),
+                 "fault": None}
         try:
             fault = self.mock.faults.fire(method, path)
             if fault is not None:
+                entry["fault"] = fault.id
                 delay = fault.delay_seconds()
                 if delay:
                     time.sleep(delay)
@@ -99,6 +103,8 @@ class ControlLayer:
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.mock.journal.record(entry)
+            if self.console is not None:
+                self.console.log(entry)
 
 
 def _buffer_body(environ: dict) -> bytes | int:

@@ -1,0 +1,79 @@
+"""The console log: one line per API request on the CLI's standard output, `--quiet` to silence it."""
+import io
+import os
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from mockserver.serving.console import MAX_TARGET, ConsoleLog, request_line
+from reliability_helpers import DEMO_AUTH, CLIServer
+
+LINE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  "
+
+
+def test_the_cli_prints_one_line_per_api_request_and_never_credentials():
+    server = CLIServer()
+    try:
+        requests.get(f"{server.url}/100/touchpoints?count=true", auth=DEMO_AUTH, timeout=10)
+        requests.post(f"{server.url}/100/touchpoints", json={"type_name": "a", "display_name": "A"},
+                      auth=DEMO_AUTH, timeout=10)
+        requests.get(f"{server.url}/100/touchpoints/999", auth=DEMO_AUTH, timeout=10)
+        requests.get(f"{server.url}/__admin/health", timeout=10)  # the control API is not logged
+        requests.get(f"{server.url}/100/touchpoints", timeout=10)
+        time.sleep(0.3)
+    finally:
+        out, _ = server.stop()
+    lines = [line for line in out.splitlines() if line[:2] == "20"]
+    assert [line.split("  ")[1:3] for line in lines] == [
+        ["GET /100/touchpoints?count=true", "200"], ["POST /100/touchpoints", "200"],
+        ["GET /100/touchpoints/999", "404"], ["GET /100/touchpoints", "401"]]
+    assert all(line.endswith(" ms") for line in lines)
+    assert "demo-private-key" not in "\n".join(lines) and "Basic " not in out
+
+
+@pytest.mark.parametrize("how", [("--quiet",), ()])
+def test_quiet_by_option_or_variable_prints_no_request_lines(how):
+    server = CLIServer(*how, env={} if how else {"MOCKSERVER_QUIET": "1"})
+    try:
+        requests.get(f"{server.url}/100/touchpoints", auth=DEMO_AUTH, timeout=10)
+        time.sleep(0.3)
+    finally:
+        out, _ = server.stop()
+    assert "GET /100/touchpoints" not in out and "serving on" in out
+
+
+def test_a_path_cannot_forge_console_lines():
+    entry = {"method": "GET", "path": "/100/x\n2026-01-01T00:00:00Z  GET /fake  200  1.0 ms\x1b[2J",
+             "query": "", "status": 404, "duration_ms": 1.0}
+    line = request_line(entry)
+    assert "\n" not in line and "\x1b" not in line and "\\n" in line
+
+
+def test_long_targets_are_cut_and_fault_and_drop_are_marked():
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    long = {"method": "GET", "path": "/100/" + "a" * 5000, "query": "", "status": 404, "duration_ms": 2.0}
+    assert len(request_line(long, moment)) < MAX_TARGET + 80
+    fault = {"method": "GET", "path": "/100/touchpoints", "query": "", "status": 503, "duration_ms": 0.5, "fault": 3}
+    assert request_line(fault, moment) == "2026-01-02T03:04:05Z  GET /100/touchpoints  503  0.5 ms  fault 3"
+    drop = {**fault, "status": None}
+    assert request_line(drop, moment).endswith("---  0.5 ms  drop (fault 3)")
+
+
+def test_a_console_nobody_reads_never_holds_up_a_request():
+    read_end, write_end = os.pipe()  # a pipe whose reader never reads: writes block once it is full
+    stream = io.TextIOWrapper(os.fdopen(write_end, "wb", buffering=0), write_through=True)
+    console = ConsoleLog(stream)
+    entry = {"method": "GET", "path": "/100/" + "x" * 200, "query": "", "status": 200, "duration_ms": 1.0}
+    done = threading.Event()
+
+    def flood():
+        for _ in range(30_000):  # far more than the pipe holds, and more than the queue
+            console.log(entry)
+        done.set()
+
+    threading.Thread(target=flood, daemon=True).start()
+    assert done.wait(10), "log() blocked on a full console"
+    os.close(read_end)
