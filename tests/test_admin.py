@@ -4,6 +4,7 @@ import time
 import pytest
 
 from conftest import basic
+from mockserver import Config, create_app
 
 
 def test_health(anonymous):
@@ -258,3 +259,14 @@ def test_admin_token_guards_the_control_api_but_not_health():
     assert client.post("/__admin/reset", headers={"X-Admin-Token": "wrong"}).status_code == 401
     assert client.post("/__admin/reset", headers={"X-Admin-Token": "s3cret"}).status_code == 200
     assert client.get("/__admin/state", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_the_control_api_has_an_index_with_a_line_of_help_per_endpoint():
+    client = create_app(Config(admin_token="s3cret")).test_client()
+    for path in ("/__admin", "/__admin/"):
+        answer = client.get(path)  # open like health: it holds no state
+        assert answer.status_code == 200 and answer.content_type == "application/json"
+        endpoints = {(e["method"], e["path"]): e["help"] for e in answer.get_json()["endpoints"]}
+        assert ("POST", "/__admin/reset") in endpoints and ("DELETE", "/__admin/faults/{fault_id}") in endpoints
+        assert all(help_ for help_ in endpoints.values())
+    assert client.get("/__admin/state").status_code == 401  # the rest still needs the token

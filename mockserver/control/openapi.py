@@ -173,6 +173,11 @@ def _schemas() -> dict[str, Any]:
                            for name in ("accounts", "members", "touchpoint_types", "touchpoints")},
             "additionalProperties": False,
         },
+        "AdminIndex": _object({
+            "endpoints": {"type": "array", "items": _object({
+                "method": {"type": "string"}, "path": {"type": "string"}, "help": {"type": "string"}})},
+            "openapi": {"type": "string"},
+        }),
         "JournalEntry": _object({
             "method": {"type": "string"},
             "path": {"type": "string"},
@@ -453,6 +458,10 @@ def _paths() -> dict[str, Any]:
             "get": _admin("admin.openapi", "This document", _ok("The OpenAPI document.", {"type": "object"}),
                           open_=True),
         },
+        "/__admin": {
+            "get": _admin("admin.index", "This list: each endpoint of the control API with a line of help",
+                          _ok("The endpoints.", _schema("AdminIndex")), open_=True),
+        },
         "/__admin/health": {
             "get": _admin("admin.health", "Liveness", _ok("`{\"status\": \"ok\"}`", _schema("Status")),
                           open_=True),
@@ -546,3 +555,10 @@ _DOCUMENT = _build()
 def document() -> dict[str, Any]:
     """The OpenAPI document: a fresh copy, safe for the caller to modify."""
     return copy.deepcopy(_DOCUMENT)
+
+
+def admin_endpoints() -> list[dict[str, str]]:
+    """`{"method", "path", "help"}` of every control API operation, from this document."""
+    return [{"method": method.upper(), "path": path, "help": operation["summary"]}
+            for path, operations in _DOCUMENT["paths"].items() if path.startswith("/__admin")
+            for method, operation in operations.items()]

@@ -12,7 +12,7 @@ from ..core.fixtures import validate
 from ..core import strict_json
 from ..serving.wire import json_body, json_object, reply
 from .mock import current_mock
-from .openapi import document as openapi_document
+from .openapi import admin_endpoints, document as openapi_document
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 
@@ -22,9 +22,9 @@ mock = current_mock
 
 @blueprint.before_request
 def require_admin_token() -> None:
-    """When MOCKSERVER_ADMIN_TOKEN is set, every control but health and the OpenAPI document needs it."""
+    """When MOCKSERVER_ADMIN_TOKEN is set, every control but the index, health and OpenAPI needs it."""
     token = mock().config.admin_token
-    if not token or request.endpoint in ("admin.health", "admin.openapi"):
+    if not token or request.endpoint in ("admin.index", "admin.health", "admin.openapi"):
         return
     given = request.headers.get("X-Admin-Token", "")
     bearer = request.headers.get("Authorization", "")
@@ -33,6 +33,12 @@ def require_admin_token() -> None:
     if not hmac.compare_digest(given.encode(), token.encode()):
         raise Unauthorized("the control API needs the admin token: send it as 'X-Admin-Token' "
                            "or 'Authorization: Bearer <token>'")
+
+
+@blueprint.get("")
+def index():
+    """Each endpoint of the control API with a line of help."""
+    return reply({"endpoints": admin_endpoints(), "openapi": "/__admin/openapi.json"})
 
 
 @blueprint.get("/health")
