@@ -1,44 +1,49 @@
-"""Shared fixtures: a Flask test client over a fresh mock for every test."""
+"""Shared fixtures: a Flask test client over a fresh mock for every test; the `slow` gate."""
 from __future__ import annotations
 
-import pytest
+import os
 
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from helpers import DEMO_AUTH, OTHER_AUTH, basic
 from mockserver import Config, create_app
 
-DEMO_AUTH = ("demo-public-key", "demo-private-key")
-OTHER_AUTH = ("other-public-key", "other-private-key")
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `slow` run only with `-m slow` (or EMMA_MOCK_SLOW=1); a bounded variant always runs."""
+    if item.get_closest_marker("slow") is None:
+        return
+    asked = "slow" in (item.config.getoption("markexpr", "") or "")
+    if not asked and os.environ.get("EMMA_MOCK_SLOW") != "1":
+        pytest.skip("long variant: run with -m slow or EMMA_MOCK_SLOW=1")
 
 
 @pytest.fixture
-def app():
+def app() -> Flask:
     return create_app(Config())
 
 
+def _client(app: Flask, keys: tuple[str, str] | None) -> FlaskClient:
+    client = app.test_client()
+    if keys is not None:
+        client.environ_base["HTTP_AUTHORIZATION"] = basic(*keys)["Authorization"]
+    return client
+
+
 @pytest.fixture
-def client(app):
+def client(app: Flask) -> FlaskClient:
     """A test client that sends account 100's credentials unless told otherwise."""
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = _basic(*DEMO_AUTH)
-    return client
+    return _client(app, DEMO_AUTH)
 
 
 @pytest.fixture
-def other(app):
+def other(app: Flask) -> FlaskClient:
     """A test client with account 101's credentials."""
-    client = app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = _basic(*OTHER_AUTH)
-    return client
+    return _client(app, OTHER_AUTH)
 
 
 @pytest.fixture
-def anonymous(app):
-    return app.test_client()
-
-
-def _basic(user: str, password: str) -> str:
-    import base64
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": _basic(user, password)}
+def anonymous(app: Flask) -> FlaskClient:
+    return _client(app, None)

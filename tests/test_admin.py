@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from conftest import basic
+from helpers import basic
 from mockserver import Config, create_app
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from mockserver import MockServer
-from reliability_helpers import CLIServer
+from helpers import CLIServer
 
 
 @pytest.fixture(scope="module")

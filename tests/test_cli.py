@@ -10,7 +10,8 @@ import time
 import pytest
 import requests
 
-DEMO = ("demo-public-key", "demo-private-key")
+from helpers import DEMO_AUTH
+
 
 
 def spawn(*args, env=None):
@@ -58,7 +59,7 @@ def server():
 def test_serves_the_default_fixture_and_prints_url_and_credentials(server):
     process, url = server
     assert url.startswith("http://127.0.0.1:")
-    assert requests.get(f"{url}/100/touchpoints", auth=DEMO, timeout=5).json()[0]["touchpoint_type_id"] == 300
+    assert requests.get(f"{url}/100/touchpoints", auth=DEMO_AUTH, timeout=5).json()[0]["touchpoint_type_id"] == 300
     assert requests.get(f"{url}/100/touchpoints", timeout=5).status_code == 401
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=10)
@@ -100,10 +101,10 @@ def test_a_restart_on_the_same_db_keeps_the_state(tmp_path):
         process = spawn("--port", "0", "--db", str(db))
         try:
             url = wait_for_url(process)
-            names = [t["type_name"] for t in requests.get(f"{url}/100/touchpoints", auth=DEMO, timeout=5).json()]
+            names = [t["type_name"] for t in requests.get(f"{url}/100/touchpoints", auth=DEMO_AUTH, timeout=5).json()]
             if round_ == 0:
                 requests.post(f"{url}/100/touchpoints", json={"type_name": "survivor", "display_name": "S"},
-                              auth=DEMO, timeout=5)
+                              auth=DEMO_AUTH, timeout=5)
             else:
                 assert "survivor" in names
         finally:

@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from mockserver.testing import MockServer
-from reliability_helpers import DEMO_AUTH, check_state_invariants, get_state, slow_gate  # noqa: F401
+from helpers import DEMO_AUTH, check_state_invariants, get_state
 
 THREADS = 16
 TIME_LIMIT = 60  # seconds, for any one scenario's client threads
@@ -349,7 +349,7 @@ def test_stop_survives_a_worker_wake_up_racing_its_own():
     """stop() queues close_all on waitress's trigger, then writes the wake-up byte; a worker's wake-up
     may let the loop run close_all (closing the trigger) before that byte goes out. Found flaky
     (EBADF from MockServer.__exit__) by the fixture test in test_security.py; here it is forced."""
-    from reliability_helpers import wait_until
+    from helpers import wait_until
 
     server = MockServer(port=0).start()
     assert requests.get(server.url + "/__admin/health", timeout=10).status_code == 200

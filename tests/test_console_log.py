@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from mockserver.serving.console import MAX_TARGET, ConsoleLog, request_line
-from reliability_helpers import DEMO_AUTH, CLIServer
+from helpers import DEMO_AUTH, CLIServer
 
 LINE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  "
 

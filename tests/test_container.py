@@ -32,9 +32,10 @@ import requests
 from mockserver import MockServer
 from mockserver.serving import healthcheck
 
+from helpers import DEMO_AUTH
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "emma-mock"
-DEMO_AUTH = ("demo-public-key", "demo-private-key")
 HEALTH_DEADLINE = 10.0  # seconds from `docker run` to an answering /__admin/health
 STOP_DEADLINE = 3.0     # seconds for `docker stop` to return on a SIGTERM-aware PID 1
 

@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from conftest import basic
+from helpers import basic
 
 
 # --- authentication ----------------------------------------------------------------------

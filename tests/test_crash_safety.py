@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from reliability_helpers import (DEMO_AUTH, CLIServer, check_state_invariants, get_state, run_cli,  # noqa: F401
-                                 slow_gate, wait_until)
+from helpers import (DEMO_AUTH, CLIServer, check_state_invariants, get_state, run_cli,
+                                 wait_until)
 
 WRITERS = 3
 

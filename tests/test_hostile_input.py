@@ -18,7 +18,7 @@ import pytest
 
 from mockserver import Config, create_app
 from mockserver.testing import MockServer
-from reliability_helpers import DEMO_AUTH, assert_json_answer, raw_request, slow_gate  # noqa: F401
+from helpers import DEMO_AUTH, assert_json_answer, raw_request
 
 MIB = 1024 * 1024
 AUTH = "Basic " + base64.b64encode(":".join(DEMO_AUTH).encode()).decode()
@@ -377,7 +377,7 @@ def test_nesting_at_the_cap_and_near_the_recursion_limit_never_breaks_a_later_re
 
     import requests
 
-    from reliability_helpers import CLIServer
+    from helpers import CLIServer
 
     args = ("--db", str(tmp_path / "state.json")) if db else ()
     depths = [*range(508, 516), *range(524, 532), *range(900, 1010, 3), 5_000]

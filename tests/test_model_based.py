@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from mockserver import Config, create_app
-from reliability_helpers import DEFAULT_FIXTURE, slow_gate, strict_json  # noqa: F401
+from helpers import DEFAULT_FIXTURE, strict_json
 
 START = datetime(2030, 1, 1, tzinfo=timezone.utc)
 PAGE_LIMIT = 500

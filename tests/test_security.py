@@ -15,12 +15,7 @@ import requests
 from mockserver import Config, create_app
 from mockserver.control.mock import mock_of
 from mockserver.testing import MockServer
-from reliability_helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, CLIServer, assert_json_answer, \
-    slow_gate  # noqa: F401
-
-
-def basic(keys: tuple[str, str]) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(":".join(keys).encode()).decode()}
+from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, CLIServer, assert_json_answer, basic
 
 
 def state_of(app) -> dict:
@@ -59,14 +54,14 @@ def test_another_accounts_keys_get_403_and_change_nothing(method, path, body):
     app = create_app(Config())
     client = app.test_client()
     before = state_of(app)
-    response = client.open(path, method=method, json=body, headers=basic(OTHER_AUTH))
+    response = client.open(path, method=method, json=body, headers=basic(*OTHER_AUTH))
     assert response.status_code == 403, response.get_data()
     payload = assert_json_answer(403, response.content_type, response.get_data(), path)
     assert set(payload) == {"error"}
     assert not any(secret in response.get_data(as_text=True) for secret in SECRETS_OF_100)
     assert state_of(app) == before
     # and the other way round: 100's keys on 101's paths
-    response = client.open(_as_other_account(path), method=method, json=body, headers=basic(DEMO_AUTH))
+    response = client.open(_as_other_account(path), method=method, json=body, headers=basic(*DEMO_AUTH))
     assert response.status_code == 403, response.get_data()
     assert not any(secret in response.get_data(as_text=True) for secret in SECRETS_OF_101)
     assert state_of(app) == before
@@ -94,8 +89,8 @@ def test_another_accounts_ids_are_404_exactly_like_missing_ones(method, template
     app = create_app(Config())
     client = app.test_client()
     before = state_of(app)
-    theirs = client.open(template.format(foreign), method=method, json=body, headers=basic(DEMO_AUTH))
-    nobodys = client.open(template.format(absent), method=method, json=body, headers=basic(DEMO_AUTH))
+    theirs = client.open(template.format(foreign), method=method, json=body, headers=basic(*DEMO_AUTH))
+    nobodys = client.open(template.format(absent), method=method, json=body, headers=basic(*DEMO_AUTH))
     assert theirs.status_code == nobodys.status_code == 404
     assert_json_answer(404, theirs.content_type, theirs.get_data(), template)
     # the same answer as for an id that does not exist: existence does not leak
@@ -114,7 +109,7 @@ def test_touchpoints_cannot_reference_another_accounts_member_or_type(item):
     app = create_app(Config())
     client = app.test_client()
     before = state_of(app)
-    response = client.post("/100/touchpoints/members", json={"touchpoints": [item]}, headers=basic(DEMO_AUTH))
+    response = client.post("/100/touchpoints/members", json={"touchpoints": [item]}, headers=basic(*DEMO_AUTH))
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     sent = json.dumps(item)
@@ -124,7 +119,7 @@ def test_touchpoints_cannot_reference_another_accounts_member_or_type(item):
 
 def test_lists_hold_only_the_accounts_own_records():
     client = create_app(Config()).test_client()
-    headers = basic(DEMO_AUTH)
+    headers = basic(*DEMO_AUTH)
     for path in ("/100/touchpoints", "/100/members", "/100/touchpoints/members/444", "/100/touchpoints/members/555"):
         records = client.get(path, headers=headers).json
         assert records and all(record["account_id"] == 100 for record in records), path
@@ -136,9 +131,9 @@ def test_the_same_email_in_two_accounts_is_two_members():
     app = create_app(Config())
     client = app.test_client()
     response = client.post("/100/members/add", json={"email": "carol.white@example.org", "fields": {"x": 1}},
-                           headers=basic(DEMO_AUTH))
+                           headers=basic(*DEMO_AUTH))
     assert response.json["added"] is True and response.json["member_id"] != 666
-    carol = client.get("/101/members/666", headers=basic(OTHER_AUTH)).json
+    carol = client.get("/101/members/666", headers=basic(*OTHER_AUTH)).json
     assert carol["fields"] == {"first_name": "Carol"}  # 101's member untouched
 
 
@@ -157,7 +152,7 @@ def test_credentials_are_compared_in_constant_time(monkeypatch):
     for keys, expected in ((DEMO_AUTH, 200), (("demo-public-key", "wrong"), 401), (("unknown", "demo-private-key"), 401),
                            (("demo-public-key", "demo-private-kez"), 401)):
         calls.clear()
-        assert client.get("/100/touchpoints", headers=basic(keys)).status_code == expected
+        assert client.get("/100/touchpoints", headers=basic(*keys)).status_code == expected
         assert calls, f"no constant-time comparison for {keys}"
     for token, expected in (("admin-secret", 200), ("admin-secreu", 401), ("", 401)):
         calls.clear()
@@ -381,7 +376,7 @@ def test_the_default_journal_holds_1000():
     app = create_app(Config())
     client = app.test_client()
     for n in range(1100):
-        client.get(f"/100/touchpoints?n={n}", headers=basic(DEMO_AUTH))
+        client.get(f"/100/touchpoints?n={n}", headers=basic(*DEMO_AUTH))
     entries = client.get("/__admin/requests").json
     assert len(entries) == 1000 and entries[0]["query"]["n"] == "100"
 
@@ -390,9 +385,9 @@ def test_a_journal_entry_stays_small_whatever_the_body():
     app = create_app(Config())
     client = app.test_client()
     big = json.dumps({"type_name": "big", "display_name": "x" * (5 * 1024 * 1024)})
-    client.post("/100/touchpoints", data=big, headers=basic(DEMO_AUTH))
-    client.post("/100/touchpoints", data=b"y" * (10 * 1024 * 1024 + 1), headers=basic(DEMO_AUTH))
-    client.get("/100/touchpoints?" + "q=" + "z" * 100_000, headers=basic(DEMO_AUTH))
+    client.post("/100/touchpoints", data=big, headers=basic(*DEMO_AUTH))
+    client.post("/100/touchpoints", data=b"y" * (10 * 1024 * 1024 + 1), headers=basic(*DEMO_AUTH))
+    client.get("/100/touchpoints?" + "q=" + "z" * 100_000, headers=basic(*DEMO_AUTH))
     entries = client.get("/__admin/requests").json
     assert len(entries) == 3
     for entry in entries[:2]:

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from reliability_helpers import DEMO_AUTH, OTHER_AUTH, CLIServer, slow_gate  # noqa: F401
+from helpers import DEMO_AUTH, OTHER_AUTH, CLIServer
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(":".join(DEMO_AUTH).encode()).decode()}
 OTHER = {"Authorization": "Basic " + base64.b64encode(":".join(OTHER_AUTH).encode()).decode()}

@@ -1,9 +1,10 @@
-"""Helpers shared by the reliability and security tests: CLI servers, raw HTTP, state invariants.
+"""Helpers shared by the tests: demo keys, CLI servers, raw HTTP, state invariants.
 
 Everything here talks to 127.0.0.1 only.
 """
 from __future__ import annotations
 
+import base64
 import json
 import os
 import select
@@ -20,6 +21,11 @@ import requests
 
 DEMO_AUTH = ("demo-public-key", "demo-private-key")
 OTHER_AUTH = ("other-public-key", "other-private-key")
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    """An `Authorization: Basic ...` header for these keys."""
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_FIXTURE = REPO / "fixtures" / "default.json"
 
@@ -220,18 +226,3 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool
             return True
         time.sleep(interval)
     return predicate()
-
-
-# --- the long variants: only on request --------------------------------------------------
-
-import pytest  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def slow_gate(request):
-    """Tests marked `slow` run only with `-m slow` (or EMMA_MOCK_SLOW=1); a bounded variant always runs."""
-    if request.node.get_closest_marker("slow") is None:
-        return
-    asked = "slow" in (request.config.getoption("markexpr", "") or "")
-    if not asked and os.environ.get("EMMA_MOCK_SLOW") != "1":
-        pytest.skip("long variant: run with -m slow or EMMA_MOCK_SLOW=1")
