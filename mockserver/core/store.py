@@ -245,6 +245,11 @@ class Store:
                 deletes: dict[str, list[int]] | None = None) -> None:
         """Make a write durable (when persisted), then apply it: children deleted first."""
         puts, deletes = puts or {}, deletes or {}
+        accounts = self._records["accounts"]
+        for records in puts.values():  # however a route read the path: no record of no account,
+            for record in records:     # which no state (file, upload, restart) could load again
+                if record["account_id"] not in accounts:
+                    raise NotFound(f"no account {record['account_id']}")
         if self._persistence is not None:
             with _durable():
                 self._persistence.save(puts, deletes, self._next_ids)
