@@ -190,7 +190,7 @@ def test_every_accepted_write_loads_after_a_kill(tmp_path_factory, monkeypatch, 
     if journal:
         monkeypatch.setattr(TinyDBFile, "REWRITE_LIMIT", 0)
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(_write, min_size=1, max_size=6))
     def check(writes):
         db = tmp_path_factory.mktemp("prop") / "state.json"
