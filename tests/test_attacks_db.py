@@ -25,7 +25,7 @@ from mockserver import Config, MockServer, create_app
 from mockserver.core import strict_json
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import TinyDBFile
-from reliability_helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli
+from helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli
 
 _open: list = []
 
