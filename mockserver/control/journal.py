@@ -14,14 +14,16 @@ from ..core.dates import format_date
 BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
 MASKED = "***"
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-admin-token"}
+_HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")  # the environ keys that hold request headers
 
 
 class Journal:
     """The last `limit` API requests, oldest first.
 
-    `record` takes the request as the control layer saw it (query string,
-    environ header pairs, body bytes, datetime) and costs next to nothing; the
-    JSON shape is made only when the journal is read.
+    `record` takes the request as the control layer saw it (query string, a
+    copy of the WSGI environ, body bytes, datetime) and costs next to nothing;
+    the JSON shape, headers picked out of the environ, is made only when the
+    journal is read.
     """
 
     def __init__(self, limit: int = 1000):
@@ -60,7 +62,9 @@ def render(entry: dict[str, Any]) -> dict[str, Any]:
     """The journal entry as `GET /__admin/requests` shows it, credentials masked."""
     parsed = parse_qs(entry["query"], keep_blank_values=True)
     headers = {}
-    for key, value in entry["headers"]:
+    for key, value in entry["headers"].items():
+        if not key.startswith(_HEADER_KEYS):
+            continue
         name = key.removeprefix("HTTP_").replace("_", "-").title()
         headers[name] = MASKED if name.lower() in _SENSITIVE_HEADERS else value
     return {**entry,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
+from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RoutingNotFound
 
 from ..control import views as admin
@@ -26,6 +27,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app = Flask("mockserver")
     app.url_map.merge_slashes = False  # "//" would get werkzeug's HTML redirect; every answer is JSON
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS gets a JSON 405 like any other verb
+    app.session_interface = _NoSessions()
     app.extensions[EXTENSION] = mock
     app.register_blueprint(admin.blueprint)
     api.register(app)
@@ -34,6 +36,15 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.register_error_handler(Exception, _unexpected_error)
     app.wsgi_app = ControlLayer(app.wsgi_app, mock, None if config.quiet else ConsoleLog())
     return app
+
+
+class _NoSessions(SecureCookieSessionInterface):
+    """Without a secret key every request shares one empty read-only session (Flask makes one per request)."""
+
+    _empty = NullSession()
+
+    def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def]
+        return super().open_session(app, request) if app.secret_key else self._empty
 
 
 def _api_error(error: ApiError):

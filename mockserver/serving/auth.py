@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
 from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ..control.rate_limit import RateLimiter
@@ -28,10 +29,19 @@ def account_in_path(path: str) -> int | None:
         return 0
 
 
+_CACHED_HEADER_CHARS = 256  # longer headers are decoded each time, so the cache stays small
+
+
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
     """(user, password) of an `Authorization: Basic ...` header, or None when there is none to read."""
     if not header:
         return None
+    if len(header) <= _CACHED_HEADER_CHARS:
+        return _decode_cached(header)  # a client sends the same header on every request
+    return _decode(header)
+
+
+def _decode(header: str) -> tuple[str, str] | None:
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -41,6 +51,9 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
         return None
     user, colon, password = decoded.partition(":")
     return (user, password) if colon else None
+
+
+_decode_cached = lru_cache(maxsize=256)(_decode)
 
 
 def admit(store: Store, limiter: RateLimiter, auth_on: bool, account_id: int, header: str | None) -> None:

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from ..control.mock import Mock
 
 ADMIN_PREFIX = "/__admin"
-_CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 StartResponse = Callable[..., Any]
 
@@ -61,9 +60,12 @@ class ControlLayer:
     def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        # The journal keeps the raw request; it renders headers, query and body only when read.
+        # The journal keeps the raw request: a copy of the environ as the client's request set it
+        # (without the server's input stream), from which headers are picked out only when read.
+        request_environ = environ.copy()
+        request_environ.pop("wsgi.input", None)
         entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
-                 "headers": [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k in _CONTENT_KEYS],
+                 "headers": request_environ,
                  "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now(),
                  "fault": None}
         try:
@@ -109,8 +111,9 @@ class ControlLayer:
 
 def _buffer_body(environ: dict) -> bytes | int:
     """Read the body once so both the journal and the app can use it; over the limit, only its length."""
+    declared = environ.get("CONTENT_LENGTH")
     try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
+        length = int(declared) if declared else 0
     except ValueError:
         length = 0
     if length > MAX_BODY_BYTES:
