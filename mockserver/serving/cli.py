@@ -71,8 +71,9 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
     return Config(**{setting.name: getattr(args, setting.name) for setting in SETTINGS})
 
 
-def banner(url: str, config: Config, accounts: list[dict]) -> str:
+def banner(url: str, config: Config, accounts: list[dict], server: str = "waitress") -> str:
     lines = [f"emma-mock {__version__} serving on {url}",
+             f"  server:   {server}",
              f"  fixtures: {config.fixtures}",
              f"  storage:  {config.db or 'memory (state is lost on exit)'}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",
@@ -97,6 +98,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidFixture as exc:
         print(f"emma-mock: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    server_line = "waitress"
+    if config.server == "granian":
+        from . import fast_server
+
+        missing = fast_server.available()
+        if missing is None:
+            accounts = mock_of(app).store.accounts()
+            mock_of(app).close()  # the worker process loads the fixtures and --db file again
+            del app
+            return _serve_granian(config, accounts)
+        server_line = f"waitress (asked for granian, but {missing})"
     try:
         server = Server(app, config.host, config.port, config.threads)
     except OSError as exc:
@@ -107,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise _Stop()
 
     signal.signal(signal.SIGTERM, stop)
-    print(banner(server.url, config, mock_of(app).store.accounts()), flush=True)
+    print(banner(server.url, config, mock_of(app).store.accounts(), server_line), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through _Stop
@@ -115,6 +127,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
         mock_of(app).close()
+    print("emma-mock: stopped", flush=True)
+    return 0
+
+
+def _serve_granian(config: Config, accounts: list[dict]) -> int:
+    """Serve on granian until SIGINT/SIGTERM (granian's own handlers stop its worker cleanly)."""
+    from .fast_server import GranianServer
+
+    try:
+        server = GranianServer(config)
+    except OSError as exc:
+        print(f"emma-mock: cannot listen on {config.host}:{config.port} ({exc.strerror or exc})", file=sys.stderr)
+        return EXIT_USAGE
+    note = "granian (no drop fault: it answers 502; malformed HTTP gets granian's empty 400)"
+    server.serve(lambda url: print(banner(url, config, accounts, note), flush=True))
     print("emma-mock: stopped", flush=True)
     return 0
 

@@ -79,8 +79,8 @@ class ControlLayer:
                     raise DropConnection()
                 if fault.answers:
                     status, headers, payload = (
-                        _json_body(502, {"error": "this server cannot drop connections; "
-                                                  "run the mock on its own server to use action \"drop\""})
+                        _json_body(502, {"error": "this server cannot drop connections; run the CLI "
+                                                  "on waitress (its default --server) to use action \"drop\""})
                         if fault.drops else _json_body(fault.response_status(), fault.response_body()))
                     entry["status"] = int(status.split()[0])
                     start_response(status, headers)
@@ -116,11 +116,18 @@ def _buffer_body(environ: dict) -> bytes | int:
         length = int(declared) if declared else 0
     except ValueError:
         length = 0
+    stream = environ.get("wsgi.input")
+    if not declared and stream is not None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # waitress de-chunks and sets CONTENT_LENGTH itself; granian passes the stream as it comes
+        body = stream.read(MAX_BODY_BYTES + 1)
+        length = len(body)
+    else:
+        body = b""
     if length > MAX_BODY_BYTES:
         environ["mockserver.too_large"] = True
         return length
-    stream = environ.get("wsgi.input")
-    body = stream.read(length) if stream is not None and length > 0 else b""
+    if length > len(body):
+        body = stream.read(length) if stream is not None else b""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["mockserver.body"] = body
     environ["CONTENT_LENGTH"] = str(len(body))

@@ -1,0 +1,94 @@
+"""`--server granian`: the mock on granian's WSGI mode, a Rust HTTP server (the optional `fast` extra).
+
+Throughput is 2-4x waitress's on the same mock (docs/performance.md), at these costs,
+each said in the banner and docs/decisions.md:
+
+* No `drop` fault: granian always answers, so a drop fault answers 502 `{"error": ...}`
+  saying so (as in the in-process test client).
+* Requests granian cannot parse get its own empty 400, not a JSON error.
+* The app runs in one worker process that granian spawns: the CLI's process checks the
+  fixtures (and `--db`) first, releases them, and the worker loads them again.
+* `--port 0` takes a free port found here just before granian binds it: another process
+  could take it in between, and then the start fails with the bind error.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+from ..config import SETTINGS, Config
+
+_CONFIG_VARIABLE = "EMMA_MOCK_WORKER_CONFIG"  # the Config the worker builds its app from, as JSON
+IDLE_HEADER_TIMEOUT_MS = 15_000  # as waitress's idle connection limit: 15 s to send a request's headers
+
+
+def available() -> str | None:
+    """None when granian can serve here, else why not (for the banner)."""
+    try:
+        import granian  # noqa: F401
+    except ImportError:
+        return "granian is not installed (pip install 'emma-mock[fast]')"
+    return None
+
+
+def worker_app() -> Callable:
+    """The factory granian's worker calls: the app, built from the CLI's Config."""
+    from .app import create_app
+
+    if sys.platform == "linux":  # end with the CLI's process, even on kill -9 (no orphan holding the port or --db)
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    return create_app(Config(**json.loads(os.environ[_CONFIG_VARIABLE])))
+
+
+def free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class GranianServer:
+    """Serves `config` with granian until SIGINT/SIGTERM; `on_ready(url)` once it accepts connections."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.port = config.port or free_port(config.host)
+        host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+        self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    def serve(self, on_ready: Callable[[str], None]) -> None:
+        from granian.constants import Interfaces
+        from granian.http import HTTP1Settings
+        from granian.server import Server
+
+        values = {s.name: getattr(self.config, s.name) for s in SETTINGS}
+        values.update(fixtures=str(self.config.fixtures), db=str(self.config.db) if self.config.db else None)
+        os.environ[_CONFIG_VARIABLE] = json.dumps(values)
+        server = Server(f"{__name__}:worker_app", address=self.config.host, port=self.port,
+                        interface=Interfaces.WSGI, workers=1, blocking_threads=self.config.threads,
+                        http1_settings=HTTP1Settings(header_read_timeout=IDLE_HEADER_TIMEOUT_MS),
+                        factory=True, log_enabled=False, websockets=False)
+        stop = threading.Event()
+        watcher = threading.Thread(target=self._announce, args=(on_ready, stop), daemon=True)
+        watcher.start()
+        try:
+            server.serve()
+        finally:
+            stop.set()
+
+    def _announce(self, on_ready: Callable[[str], None], stop: threading.Event) -> None:
+        """Call on_ready once the worker accepts connections (the first line a client reads means "ready")."""
+        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::") else self.config.host
+        while not stop.is_set():
+            try:
+                with socket.create_connection((host, self.port), timeout=1):
+                    on_ready(self.url)
+                    return
+            except OSError:
+                time.sleep(0.01)
