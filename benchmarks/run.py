@@ -3,16 +3,16 @@
     .venv/bin/python benchmarks/run.py                  # default: ~3.5 minutes
     .venv/bin/python benchmarks/run.py --quick          # ~1.5 minutes, 1 s runs
     .venv/bin/python benchmarks/run.py --scale          # then also the scale table (benchmarks/scale.py)
-    .venv/bin/python benchmarks/run.py --server granian # mock and bare Flask on granian WSGI, 1 worker
-                                                        # (after `benchmarks/wsgi_servers.py --install`)
+    .venv/bin/python benchmarks/run.py --server granian # the CLI's `--server granian`, and bare Flask on granian
+                                                        # (needs granian: `pip install -e '.[fast]'`)
 Results and their reading: docs/performance.md.
 
 What it starts, each as its own process on a free 127.0.0.1 port:
-  mock         `python -m mockserver --port 0 --fixtures F` (the CLI: waitress, 8 threads, auth on), where F is
+  mock         `python -m mockserver --port 0 --server S --fixtures F` (the CLI, 8 threads, auth on), where F is
                the default fixture plus 48 touchpoints so that member 444 has 50
   mock --db    the same with `--db FILE` (only for the POST scenarios)
-  bare Flask   a Flask app on waitress (8 threads) answering, on the same paths, the bytes the mock
-               answered (benchmarks/bench_apps.py) - no auth, no store
+  bare Flask   a Flask app on the same server (waitress or granian, 8 threads) answering, on the same
+               paths, the bytes the mock answered (benchmarks/bench_apps.py) - no auth, no store
   json-server  (when found: $JSON_SERVER, PATH, or /tmp/jsonserver/node_modules/.bin; install it with
                `npm install --prefix /tmp/jsonserver json-server@0.17`) on an equivalent data file
 
@@ -25,8 +25,8 @@ and every figure is the median of the rounds (range in brackets); ratios are com
 round, between runs made seconds apart, then their median is taken. State is reset before
 every run (POST /__admin/reset; json-server is restarted on a fresh copy of its file).
 
-It also prints start-up to first 200 (median of 5 spawns), reset time (over HTTP and
-in-process), and the per-test overhead of the `emma_mock` pytest fixture.
+It also prints start-up to first 200 and RSS at idle (median of 5 spawns), reset time (over HTTP
+and in-process), and the per-test overhead of the `emma_mock` pytest fixture.
 Environment: BENCH_NO_WRK=1 forces the Python client; JSON_SERVER=/path/to/json-server.
 """
 from __future__ import annotations
@@ -44,7 +44,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (DEMO_AUTH, HOST, REPO, Client, LoadResult, Proc, Scenario, bench_env,  # noqa: E402
-                    free_port, load, log, machine_line, median, spread, spawn, table, timed, wait_ready)
+                    free_port, load, log, machine_line, median, spread, spawn, table, timed, vm_rss_mb,
+                    wait_ready)
 
 DEFAULT_FIXTURE = REPO / "fixtures" / "default.json"
 MEMBER = 444
@@ -122,43 +123,30 @@ def find_json_server() -> str | None:
 
 # --- targets ------------------------------------------------------------------------------
 
-SERVER = {"name": "waitress", "granian_python": None}  # set by --server
-
-
-def granian_python() -> str:
-    from wsgi_servers import pick_python
-
-    python = pick_python(os.environ.get("BENCH_WSGI_PYTHON"), "granian")
-    if python is None:
-        raise SystemExit("--server granian: granian is not installed; run "
-                         "`.venv/bin/python benchmarks/wsgi_servers.py --install` first")
-    return python
+SERVER = {"name": "waitress"}  # set by --server
 
 
 def spawn_app(kind: str, fixture: Path | None = None, db: Path | None = None, bodies: Path | None = None) -> Proc:
-    """The mock (kind "mock": the CLI, or granian with --server granian) or bare Flask ("bare")."""
+    """The mock (kind "mock": the CLI on SERVER) or bare Flask ("bare") on the same server."""
     env = bench_env()
     if bodies:
         env["BENCH_BARE_BODIES"] = str(bodies)
-    if SERVER["name"] == "granian":
-        if fixture:
-            env["BENCH_FIXTURES"] = str(fixture)
-        if db:
-            env["BENCH_DB"] = str(db)
-        port = free_port()
-        module = "wsgi_mock:app" if kind == "mock" else "wsgi_bare:app"
-        return spawn(kind, [SERVER["granian_python"], "-m", "granian", "--interface", "wsgi", "--workers", "1",
-                            "--host", HOST, "--port", str(port), "--log-level", "warning", "--no-access-log",
-                            module], env=env, cwd=REPO / "benchmarks", url=f"http://{HOST}:{port}")
     if kind == "mock":
-        argv = [sys.executable, "-m", "mockserver", "--port", "0"]
+        argv = [sys.executable, "-m", "mockserver", "--port", "0", "--server", SERVER["name"]]
         if fixture:
             argv += ["--fixtures", str(fixture)]
         if db:
             argv += ["--db", str(db)]
         return spawn(kind, argv, env=env, read_url=True)
-    return spawn(kind, [sys.executable, str(REPO / "benchmarks" / "serve.py"), "waitress", "bare",
+    if SERVER["name"] == "granian":
+        port = free_port()
+        return spawn(kind, [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1",
+                            "--blocking-threads", "8", "--host", HOST, "--port", str(port), "--log-level", "warning",
+                            "--no-access-log", "wsgi_bare:app"], env=env, cwd=REPO / "benchmarks",
+                     url=f"http://{HOST}:{port}")
+    return spawn(kind, [sys.executable, str(REPO / "benchmarks" / "serve.py"), "emma-waitress", "bare",
                         "--port", "0", "--threads", "8"], env=env, read_url=True)
+
 
 class Target:
     """One server under test: how to start it, its scenarios, and how to reset it before a run."""
@@ -312,28 +300,32 @@ def print_throughput(results: dict[str, dict[str, list[LoadResult]]], rounds: in
 
 
 def startup(json_server: str | None, js_data: dict, workdir: Path, bodies: Path, spawns: int) -> None:
-    """Process start to the first 200 of GET one type, median of `spawns`, targets interleaved."""
+    """Process start to the first 200 of GET one type, and RSS at idle then; median of `spawns`, interleaved."""
     times: dict[str, list[float]] = {"mock": [], "bare Flask": [], "json-server": []}
+    rss: dict[str, list[float]] = {name: [] for name in times}
+
+    def measure(name: str, proc: Proc, path: str, headers: dict[str, str] | None = None) -> None:
+        times[name].append(wait_ready(proc, path, headers))
+        time.sleep(0.3)  # idle: the first answer's garbage settled
+        rss[name].append(vm_rss_mb(proc.pid))  # with its children: granian's worker process
+        proc.stop()
+
     for _ in range(spawns):
-        p = spawn_app("mock")  # the default fixture
-        times["mock"].append(wait_ready(p, "/100/touchpoints/300", {"Authorization": DEMO_AUTH}))
-        p.stop()
-        p = spawn_app("bare", bodies=bodies)
-        times["bare Flask"].append(wait_ready(p, "/100/touchpoints/300"))
-        p.stop()
+        measure("mock", spawn_app("mock"), "/100/touchpoints/300", {"Authorization": DEMO_AUTH})
+        measure("bare Flask", spawn_app("bare", bodies=bodies), "/100/touchpoints/300")
         if json_server:
             file = workdir / "json-server-start.json"
             file.write_text(json.dumps(js_data), encoding="utf-8")
             port = free_port()
-            p = spawn("json-server", [json_server, "--host", HOST, "--port", str(port), "--quiet", str(file)],
-                      cwd=workdir, url=f"http://{HOST}:{port}")
-            times["json-server"].append(wait_ready(p, "/touchpoint_types/300"))
-            p.stop()
-    print(f"\n== Start-up: process spawn to first 200 of GET one type; median (min-max) of {spawns} spawns ==")
-    rows = [[name, spread([t * 1000 for t in v])] for name, v in times.items() if v]
-    print(table(["server", "ms"], rows))
+            measure("json-server", spawn("json-server", [json_server, "--host", HOST, "--port", str(port), "--quiet",
+                                                         str(file)], cwd=workdir, url=f"http://{HOST}:{port}"),
+                    "/touchpoint_types/300")
+    print(f"\n== Start-up: process spawn to first 200 of GET one type, and RSS at idle; median (min-max) of "
+          f"{spawns} spawns ==")
+    rows = [[name, spread([t * 1000 for t in v]), spread(rss[name])] for name, v in times.items() if v]
+    print(table(["server", "start-up ms", "RSS MB"], rows))
     delta = (median(times["mock"]) - median(times["bare Flask"])) * 1000
-    print(f"mock - bare Flask: {delta:+.0f} ms (target: <= +100 ms)")
+    print(f"mock - bare Flask: {delta:+.0f} ms (target: <= +100 ms); mock RSS at idle target: <= 100 MB")
 
 
 def reset_times(repeat: int) -> None:
@@ -426,10 +418,6 @@ def pytest_overhead(workdir: Path, n: int, reps: int) -> None:
                                  capture_output=True, text=True, timeout=600)
             walls[key].append(time.perf_counter() - started)
             if out.returncode != 0:
-                if "fixture 'emma_mock' not found" in out.stdout:
-                    print("\n== emma_mock pytest fixture: NOT AVAILABLE (mockserver/pytest_plugin.py does not "
-                          "define it yet); per-test cost measured as MockServer.reset() over HTTP above ==")
-                    return
                 raise RuntimeError(f"pytest failed:\n{out.stdout[-3000:]}\n{out.stderr[-2000:]}")
             if key[1] == n:
                 values = sorted(json.loads(times_file.read_text()).values())
@@ -457,22 +445,21 @@ def main() -> int:
     p.add_argument("--seconds", type=float, help="duration of one load run (default 4; --quick 1)")
     p.add_argument("--scale", action="store_true", help="also print the scale table (benchmarks/scale.py)")
     p.add_argument("--server", choices=["waitress", "granian"], default="waitress",
-                   help="serve the mock and bare Flask with the CLI's waitress (default) or granian WSGI, "
-                        "1 worker (needs `benchmarks/wsgi_servers.py --install`)")
+                   help="the CLI's --server for the mock; bare Flask runs on the same server, 8 threads")
     p.add_argument("--skip", default="", help="comma list of sections to skip: throughput,startup,reset,pytest")
     args = p.parse_args()
     rounds = args.rounds or 3
     seconds = args.seconds or (1 if args.quick else 4)
     skip = set(filter(None, args.skip.split(",")))
     SERVER["name"] = args.server
-    if args.server == "granian":
-        SERVER["granian_python"] = granian_python()
+    if args.server == "granian" and subprocess.run([sys.executable, "-c", "import granian"]).returncode != 0:
+        raise SystemExit("--server granian: granian is not installed here; pip install -e '.[fast]'")
 
     print(f"emma-mock benchmark ({'quick' if args.quick else 'default'} run, "
           f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')})")
     print(machine_line())
-    print("mock and bare Flask served by " + ("the CLI's waitress (8 threads)" if args.server == "waitress" else
-                                             f"granian WSGI, 1 worker ({SERVER['granian_python']})"))
+    print("mock and bare Flask served by " + ("waitress, 8 threads" if args.server == "waitress" else
+                                             "granian WSGI, 1 worker, 8 blocking threads"))
     json_server = find_json_server()
     print(f"json-server: {json_server or 'not found (its columns are left out)'}")
 

@@ -48,12 +48,24 @@ def strict_json(raw: bytes | str) -> Any:
 
 # --- a CLI server in a subprocess ---------------------------------------------------------
 
+# The CLI's HTTP server under test: EMMA_MOCK_TEST_SERVER=granian runs the live-server tests on
+# granian (.ci/run runs them on both servers the project ships).
+CLI_SERVER = os.environ.get("EMMA_MOCK_TEST_SERVER", "waitress")
+
+
+def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of a CLI under test: no MOCKSERVER_* of ours, the server under test, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
+    env["MOCKSERVER_SERVER"] = CLI_SERVER
+    env.update(extra or {})
+    return env
+
+
 class CLIServer:
     """`python -m mockserver --port 0 ...` in a subprocess; `url` from the first line it prints."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 30):
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
-        full_env.update(env or {})
+        full_env = cli_env(env)
         full_env["PYTHONUNBUFFERED"] = "1"
         self.args = [sys.executable, "-m", "mockserver", "--port", "0", *args]
         self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -119,8 +131,7 @@ class CLIServer:
 
 def run_cli(*args: str, timeout: float = 30, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the CLI to completion (for runs that must refuse to start)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
-    full_env.update(env or {})
+    full_env = cli_env(env)
     return subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", *args], capture_output=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, env=full_env, cwd=str(REPO))
 

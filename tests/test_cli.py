@@ -10,12 +10,12 @@ import time
 import pytest
 import requests
 
-from helpers import DEMO_AUTH
+from helpers import DEMO_AUTH, cli_env
 
 
 
 def spawn(*args, env=None):
-    environment = {**os.environ, **(env or {})}
+    environment = {**cli_env(), **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "mockserver", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=environment)
 
@@ -151,7 +151,7 @@ def test_a_busy_port_is_one_clear_line(server):
     _, url = server
     port = url.rsplit(":", 1)[1]
     result = subprocess.run([sys.executable, "-m", "mockserver", "--port", port], capture_output=True, text=True,
-                            timeout=30)
+                            timeout=30, env=cli_env())
     assert result.returncode == 2
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
 

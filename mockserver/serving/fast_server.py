@@ -39,17 +39,26 @@ def available() -> str | None:
 
 def worker_app() -> Callable:
     """The factory granian's worker calls: the app, built from the CLI's Config."""
+    from multiprocessing.util import Finalize
+
+    from ..control.mock import mock_of
     from .app import create_app
 
     if sys.platform == "linux":  # end with the CLI's process, even on kill -9 (no orphan holding the port or --db)
         ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    return create_app(Config(**json.loads(os.environ[_CONFIG_VARIABLE])))
+    app = create_app(Config(**json.loads(os.environ[_CONFIG_VARIABLE])))
+    # On a clean stop the worker process ends through multiprocessing, which runs its finalizers (not atexit):
+    # the --db journal is folded in and the file freed, as on waitress.
+    Finalize(app, mock_of(app).close, exitpriority=10)
+    return app
 
 
-def free_port(host: str) -> int:
+def probe_port(host: str, port: int) -> int:
+    """The port (a free one for 0) if it can be bound now; OSError (as a bind would raise) if not."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family) as probe:
-        probe.bind((host, 0))
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
         return probe.getsockname()[1]
 
 
@@ -58,7 +67,7 @@ class GranianServer:
 
     def __init__(self, config: Config):
         self.config = config
-        self.port = config.port or free_port(config.host)
+        self.port = probe_port(config.host, config.port)  # a busy port fails here, in one clear line
         host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
         self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
