@@ -40,6 +40,9 @@ GENERATION = "generation"
 LINE_DEPTH = strict_json.DOCUMENT_DEPTH
 
 
+LOCK_OWNER_PID: int | None = None  # the pid a lock file names; default this process (granian's worker: the CLI's)
+
+
 class FileLock:
     """An exclusive OS lock on `FILE.lock`: one server per database file.
 
@@ -71,7 +74,7 @@ class FileLock:
             os.close(fd)
         self.fd: int | None = fd
         os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        os.write(fd, str(LOCK_OWNER_PID or os.getpid()).encode())
 
     def release(self) -> None:
         """Remove the lock file, then unlock (removed first: a waiter then sees it is stale)."""

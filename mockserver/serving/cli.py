@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .. import __version__
@@ -93,8 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .server import Server
 
-    try:
-        app = create_app(config)
+    try:  # on granian this app only checks the fixtures and --db: no console thread (see fast_server)
+        app = create_app(replace(config, quiet=True) if config.server == "granian" else config)
     except InvalidFixture as exc:
         print(f"emma-mock: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -107,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             accounts = mock_of(app).store.accounts()
             mock_of(app).close()  # the worker process loads the fixtures and --db file again
             del app
+            gc.collect()
             return _serve_granian(config, accounts)
         server_line = f"waitress (asked for granian, but {missing})"
     try:
@@ -141,7 +144,7 @@ def _serve_granian(config: Config, accounts: list[dict]) -> int:
         print(f"emma-mock: cannot listen on {config.host}:{config.port} ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_USAGE
     note = "granian (no drop fault: it answers 502; malformed HTTP gets granian's empty 400)"
-    server.serve(lambda url: print(banner(url, config, accounts, note), flush=True))
+    server.serve(banner(server.url, config, accounts, note))
     print("emma-mock: stopped", flush=True)
     return 0
 

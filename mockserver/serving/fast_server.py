@@ -25,6 +25,7 @@ from collections.abc import Callable
 from ..config import SETTINGS, Config
 
 _CONFIG_VARIABLE = "EMMA_MOCK_WORKER_CONFIG"  # the Config the worker builds its app from, as JSON
+_BANNER_VARIABLE = "EMMA_MOCK_WORKER_BANNER"  # what the worker prints once it accepts connections
 IDLE_HEADER_TIMEOUT_MS = 15_000  # as waitress's idle connection limit: 15 s to send a request's headers
 
 
@@ -42,15 +43,35 @@ def worker_app() -> Callable:
     from multiprocessing.util import Finalize
 
     from ..control.mock import mock_of
+    from ..core import filestore
     from .app import create_app
 
     if sys.platform == "linux":  # end with the CLI's process, even on kill -9 (no orphan holding the port or --db)
         ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    app = create_app(Config(**json.loads(os.environ[_CONFIG_VARIABLE])))
+    config = Config(**json.loads(os.environ[_CONFIG_VARIABLE]))
+    filestore.LOCK_OWNER_PID = os.getppid()  # a refused second server names the process the user started
+    app = create_app(config)
     # On a clean stop the worker process ends through multiprocessing, which runs its finalizers (not atexit):
     # the --db journal is folded in and the file freed, as on waitress.
     Finalize(app, mock_of(app).close, exitpriority=10)
+    # Announced from here, not from the CLI's process: a thread there could hold a lock (an import's,
+    # say) at the moment granian forks this worker, and the worker would wait on it forever.
+    threading.Thread(target=_announce, args=(config.host, config.port, os.environ[_BANNER_VARIABLE]),
+                     daemon=True).start()
     return app
+
+
+def _announce(host: str, port: int, banner: str) -> None:
+    """Print the banner once the port accepts connections (its first line means "ready" to a client)."""
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                print(banner, flush=True)
+                return
+        except OSError:
+            time.sleep(0.01)
 
 
 def probe_port(host: str, port: int) -> int:
@@ -63,7 +84,7 @@ def probe_port(host: str, port: int) -> int:
 
 
 class GranianServer:
-    """Serves `config` with granian until SIGINT/SIGTERM; `on_ready(url)` once it accepts connections."""
+    """Serves `config` with granian until SIGINT/SIGTERM (granian's own handlers stop its worker)."""
 
     def __init__(self, config: Config):
         self.config = config
@@ -71,33 +92,18 @@ class GranianServer:
         host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
         self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
-    def serve(self, on_ready: Callable[[str], None]) -> None:
+    def serve(self, banner: str) -> None:
+        """Serve until stopped; the worker prints `banner` once it accepts connections."""
         from granian.constants import Interfaces
         from granian.http import HTTP1Settings
         from granian.server import Server
 
         values = {s.name: getattr(self.config, s.name) for s in SETTINGS}
-        values.update(fixtures=str(self.config.fixtures), db=str(self.config.db) if self.config.db else None)
-        os.environ[_CONFIG_VARIABLE] = json.dumps(values)
+        values["port"] = self.port
+        os.environ[_CONFIG_VARIABLE] = json.dumps(values, default=str)
+        os.environ[_BANNER_VARIABLE] = banner
         server = Server(f"{__name__}:worker_app", address=self.config.host, port=self.port,
                         interface=Interfaces.WSGI, workers=1, blocking_threads=self.config.threads,
                         http1_settings=HTTP1Settings(header_read_timeout=IDLE_HEADER_TIMEOUT_MS),
                         factory=True, log_enabled=False, websockets=False)
-        stop = threading.Event()
-        watcher = threading.Thread(target=self._announce, args=(on_ready, stop), daemon=True)
-        watcher.start()
-        try:
-            server.serve()
-        finally:
-            stop.set()
-
-    def _announce(self, on_ready: Callable[[str], None], stop: threading.Event) -> None:
-        """Call on_ready once the worker accepts connections (the first line a client reads means "ready")."""
-        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::") else self.config.host
-        while not stop.is_set():
-            try:
-                with socket.create_connection((host, self.port), timeout=1):
-                    on_ready(self.url)
-                    return
-            except OSError:
-                time.sleep(0.01)
+        server.serve()
