@@ -41,6 +41,7 @@ CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped
 CLEANUP_INTERVAL = 2  # seconds between waitress's sweeps for idle connections
 REQUEST_TIMEOUT = 10.0  # seconds for a request's line and headers to arrive, whatever the pace
 MIN_BODY_RATE = 64 * 1024  # bytes per second a body must arrive at, beyond REQUEST_TIMEOUT
+ACCEPT_BATCH = 64  # connections accepted per wake-up (waitress takes one per pass over all sockets)
 _FDS_PER_CONNECTION = 2  # the socket, and a temporary file for a large body
 _FDS_SPARE = 256  # fixture and --db files, logs, the trigger pipe, a test's own sockets
 
@@ -118,6 +119,21 @@ class _Channel(HTTPChannel):
         return time.monotonic() - started > REQUEST_TIMEOUT + expected / MIN_BODY_RATE
 
 
+def _accepting_many(listener: BaseWSGIServer) -> Callable[[], None]:
+    """The listener's accept, repeated while connections wait: a burst of them is taken in
+    a few passes of the loop, where one per pass costs a pass over every open socket each."""
+    accept_one = listener.handle_accept
+
+    def handle_accept() -> None:
+        for _ in range(ACCEPT_BATCH):
+            before = len(listener._map)
+            accept_one()
+            if len(listener._map) == before or len(listener._map) >= listener.adj.connection_limit:
+                return  # none waiting (or a socket error, logged by waitress), or the limit is reached
+
+    return handle_accept
+
+
 def _connection_limit() -> int:
     """CONNECTION_LIMIT, after raising the soft file-descriptor limit toward the hard one to fit it."""
     wanted = CONNECTION_LIMIT * _FDS_PER_CONNECTION + _FDS_SPARE
@@ -147,6 +163,7 @@ class Server:
                            [d for d in self._server.map.values() if isinstance(d, BaseWSGIServer)])
         for listener in self._listeners:
             listener.channel_class = _Channel
+            listener.handle_accept = _accepting_many(listener)
         self._serving = self._stopping = False
 
     @property
