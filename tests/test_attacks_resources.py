@@ -300,3 +300,21 @@ def test_slow_loris_headers_are_cut_off(server, monkeypatch):
     assert closed_after < 5
     status, _ = _timed_get(server, "/__admin/health")
     assert status == 200
+
+
+def test_an_overlong_method_is_cut_in_the_journal(server):
+    method = "X" * 100_000
+    with _connect(server) as sock:
+        sock.sendall(f"{method} /100/touchpoints HTTP/1.1\r\nHost: mock\r\nAuthorization: {AUTH}\r\n"
+                     "Connection: close\r\n\r\n".encode())
+        assert _answer(sock)[0] == 405
+    entry = server.session.get(f"{server.url}/__admin/requests").json()[-1]
+    assert entry["cut"] == ["method"]
+    assert len(entry["method"]) == journal_module.METHOD_LIMIT
+
+
+def test_the_rate_limit_window_is_capped(client):
+    refused = client.put("/__admin/rate-limit", json={"requests": 10**12, "per_seconds": 86400})
+    assert refused.status_code == 400
+    assert "100000" in refused.get_json()["error"]
+    assert client.put("/__admin/rate-limit", json={"requests": 100_000, "per_seconds": 1}).status_code == 200

@@ -19,6 +19,7 @@ from ..core.errors import BadRequest
 from .faults import MAX_GLOB_CHARS
 
 BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
+METHOD_LIMIT = 32  # characters of the method kept
 PATH_LIMIT = 2048  # characters of the path kept
 QUERY_LIMIT = 4096  # characters of the query string kept (cut at a parameter boundary)
 HEADER_COUNT_LIMIT = 64  # headers kept, in the order sent
@@ -87,6 +88,9 @@ class Journal:
 def _cut(entry: dict[str, Any]) -> int:
     """Cut what the client controls to its limit, naming the cut fields in `cut`; the bytes kept."""
     cut = []
+    if len(entry["method"]) > METHOD_LIMIT:
+        entry["method"] = entry["method"][:METHOD_LIMIT]
+        cut.append("method")
     if len(entry["path"]) > PATH_LIMIT:
         entry["path"] = entry["path"][:PATH_LIMIT]
         cut.append("path")
