@@ -318,3 +318,12 @@ def test_the_rate_limit_window_is_capped(client):
     assert refused.status_code == 400
     assert "100000" in refused.get_json()["error"]
     assert client.put("/__admin/rate-limit", json={"requests": 100_000, "per_seconds": 1}).status_code == 200
+
+
+@pytest.mark.parametrize("length", ["9" * 5000, "0" * 5000 + "5"])
+def test_a_content_length_of_thousands_of_digits_is_a_json_400(server, length):
+    with _connect(server, timeout=2) as sock:
+        sock.sendall(f"POST /__admin/faults HTTP/1.1\r\nHost: mock\r\nContent-Length: {length}\r\n\r\n".encode())
+        status, body = _answer(sock)
+    assert status == 400
+    assert "Content-Length" in json.loads(body)["error"]

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 
 from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import RequestEntityTooLarge
@@ -73,6 +73,12 @@ class _JSONErrorTask(ErrorTask):
 
 class _Parser(HTTPRequestParser):
     """Waitress's parser, refusing a body over its endpoint's cap as soon as that is known."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        try:
+            super().parse_header(header_plus)
+        except ValueError:  # int() of a Content-Length of thousands of digits; waitress let it escape
+            raise ParsingError("Content-Length is invalid") from None
 
     def received(self, data: bytes) -> int:
         consumed = super().received(data)
