@@ -10,10 +10,10 @@ import itertools
 import random
 import threading
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from ..core.errors import BadRequest
+from ..core.globs import MAX_GLOB, glob_matches
 
 MAX_DELAY_MS = 600_000
 _FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
@@ -50,7 +50,7 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
             return False
-        return not self.path or fnmatchcase(path, self.path)
+        return not self.path or glob_matches(path, self.path)
 
     def delay_seconds(self) -> float:
         if self.delay_ms is None:
@@ -86,8 +86,9 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
     probability, seed = spec.get("probability"), spec.get("seed")
     if method is not None and (not isinstance(method, str) or not method.strip()):
         raise BadRequest("'method' must be an HTTP method such as \"POST\"")
-    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
-        raise BadRequest("'path' must be a path glob starting with '/', such as \"/100/touchpoints*\"")
+    if path is not None and (not isinstance(path, str) or not 1 <= len(path) <= MAX_GLOB):
+        raise BadRequest(f"'path' must be a path glob of 1 to {MAX_GLOB} characters, "
+                         "such as \"/100/touchpoints*\" or \"*\"")
     if status is not None and (not isinstance(status, int) or isinstance(status, bool)
                                or not 200 <= status <= 599):
         raise BadRequest("'status' must be an HTTP status code from 200 to 599")

@@ -4,12 +4,12 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Mapping
-from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qs
 
 from ..core import strict_json
 from ..core.dates import format_date
+from ..core.globs import glob_matches
 
 BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
 MASKED = "***"
@@ -50,7 +50,7 @@ class Journal:
         if method:
             entries = [e for e in entries if e["method"] == method.upper()]
         if path:
-            entries = [e for e in entries if e["path"] == path or fnmatchcase(e["path"], path)]
+            entries = [e for e in entries if e["path"] == path or glob_matches(e["path"], path)]
         if status:
             entries = [e for e in entries if str(e["status"]) == status]
         return entries

@@ -41,7 +41,7 @@ def _on_off(value: str) -> bool:
 
 def _port(value: str) -> int:
     try:
-        port = int(value)
+        port = int(value) if str(value).isascii() else -1  # int() would also read Unicode digits
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a port number, got {value!r}") from None
     if not 0 <= port <= 65535:
@@ -51,7 +51,7 @@ def _port(value: str) -> int:
 
 def _positive(value: str) -> int:
     try:
-        number = int(value)
+        number = int(value) if value.isascii() else 0  # int() would also read Unicode digits
     except ValueError:
         number = 0
     if number < 1:

@@ -49,12 +49,19 @@ class ControlLayer:
         self.mock = mock
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        if len(path) > 1 and path.endswith("/"):
-            environ["PATH_INFO"] = path = path.rstrip("/") or "/"  # a trailing slash is accepted
+        raw_path = environ.get("PATH_INFO") or "/"
+        if len(raw_path) > 1 and raw_path.endswith("/"):
+            environ["PATH_INFO"] = raw_path = raw_path.rstrip("/") or "/"  # a trailing slash is accepted
+        # The path as Flask routes it (WSGI hands it over as latin-1), so faults, the journal and
+        # authentication see the same characters the routes do.
+        path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-            return self.app(environ, start_response)
-        return self._api(environ, start_response, path)
+            answer = self.app(environ, start_response)
+        else:
+            answer = self._api(environ, start_response, path)
+        if environ.get("REQUEST_METHOD", "").upper() == "HEAD":
+            return _headers_only(answer)
+        return answer
 
     def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -99,6 +106,14 @@ class ControlLayer:
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.mock.journal.record(entry)
+
+
+def _headers_only(answer: Iterable[bytes]) -> Iterable[bytes]:
+    """HEAD: whoever answered (a fault, authentication, Flask), no body bytes go out."""
+    close = getattr(answer, "close", None)
+    if close is not None:
+        close()
+    return []
 
 
 def _buffer_body(environ: dict) -> bytes | int:
