@@ -279,11 +279,17 @@ class Store:
     def has_account(self, account_id: int) -> bool:
         return account_id in self._records["accounts"]
 
+    def _require_account(self, account_id: int) -> None:
+        """Writes land only in an account that exists, whatever the layers above checked."""
+        if account_id not in self._records["accounts"]:
+            raise NotFound(f"no account {account_id}")
+
     def authenticate(self, public_key: str, private_key: str) -> int | None:
         """The account whose keys these are, compared in constant time, or None."""
         account = self._by_public_key.get(public_key)
         expected = account["private_key"] if account else "\0" * max(len(private_key), 1)
-        matches = hmac.compare_digest(expected.encode(), private_key.encode())
+        matches = hmac.compare_digest(expected.encode("utf-8", "surrogatepass"),
+                                      private_key.encode("utf-8", "surrogatepass"))
         return account["account_id"] if account and matches else None
 
     def accounts(self) -> list[dict]:
@@ -320,6 +326,7 @@ class Store:
 
     def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str) -> dict:
         with self._lock:
+            self._require_account(account_id)
             self._check_type_name(account_id, type_name)
             (type_id,) = self._allocate("touchpoint_types")
             record = Record({"account_id": account_id, "touchpoint_type_id": type_id, "type_name": type_name,
@@ -347,6 +354,7 @@ class Store:
     def create_touchpoints(self, account_id: int, items: Iterable[TouchpointInput]) -> list[dict]:
         """All or nothing: every item is resolved before any is stored."""
         with self._lock:
+            self._require_account(account_id)
             now = self._now()
             resolved = [(self._member_of(account_id, index, item), self._type_of(account_id, index, item), item)
                         for index, item in enumerate(items)]
@@ -434,6 +442,7 @@ class Store:
     def add_member(self, account_id: int, email: str, fields: dict[str, Any]) -> tuple[dict, bool]:
         """Add a member, or merge `fields` into the existing one with that email; (member, added)."""
         with self._lock:
+            self._require_account(account_id)
             member_id = self._emails.get((account_id, email.lower()))
             if member_id is not None:
                 old = self._records["members"][member_id]

@@ -51,16 +51,24 @@ class ControlLayer:
         self.console = console
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        if len(path) > 1 and path.endswith("/"):
-            environ["PATH_INFO"] = path = path.rstrip("/") or "/"  # a trailing slash is accepted
+        raw_path = environ.get("PATH_INFO") or "/"
+        if len(raw_path) > 1 and raw_path.endswith("/"):
+            environ["PATH_INFO"] = raw_path = raw_path.rstrip("/") or "/"  # a trailing slash is accepted
+        # The path as Flask routes it (WSGI hands it over as latin-1), so faults, the journal and
+        # authentication see the same characters the routes do.
+        path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             refusal = _too_large(environ, path)
             if refusal is not None:
                 start_response(*refusal[:2])
-                return [refusal[2]]
-            return self.app(environ, start_response)
-        return self._api(environ, start_response, path)
+                answer: Iterable[bytes] = [refusal[2]]
+            else:
+                answer = self.app(environ, start_response)
+        else:
+            answer = self._api(environ, start_response, path)
+        if environ.get("REQUEST_METHOD", "").upper() == "HEAD":
+            return _headers_only(answer)
+        return answer
 
     def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -133,6 +141,14 @@ def _too_large(environ: dict, path: str) -> tuple[str, list[tuple[str, str]], by
     if length <= cap:
         return None
     return _json_body(413, {"error": too_large_message(length, cap)})
+
+
+def _headers_only(answer: Iterable[bytes]) -> Iterable[bytes]:
+    """HEAD: whoever answered (a fault, authentication, Flask), no body bytes go out."""
+    close = getattr(answer, "close", None)
+    if close is not None:
+        close()
+    return []
 
 
 def _buffer_body(environ: dict) -> bytes | int:
