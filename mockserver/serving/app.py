@@ -6,7 +6,7 @@ import logging
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RoutingNotFound
 
-from ..control import views as admin
+from ..control import dashboard, views as admin
 from .. import api
 from ..config import Config
 from ..core.errors import ApiError
@@ -27,6 +27,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS gets a JSON 405 like any other verb
     app.extensions["emma_mock"] = mock
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(dashboard.blueprint)
     api.register(app)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)

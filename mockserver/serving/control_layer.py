@@ -3,8 +3,10 @@
 It sees every API request as the client sent it: faults fire first (SPEC:
 "before authentication"), then authentication and the rate limit (before Flask
 routes the request, so 401/403 come before 404/405/400), and the journal
-records what came in and what went out, with the injected delay in the duration.
-`/__admin` requests pass straight through and are not journaled.
+records what came in and what went out (status, headers, body, the fault that
+answered or delayed it), with the injected delay in the duration.
+`/__admin` requests and the dashboard (`/`, `/__dashboard/...`) pass straight
+through and are not journaled.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from ..control.mock import Mock
 
 ADMIN_PREFIX = "/__admin"
+DASHBOARD_PREFIX = "/__dashboard"
 _CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 StartResponse = Callable[..., Any]
@@ -52,7 +55,8 @@ class ControlLayer:
         path = environ.get("PATH_INFO") or "/"
         if len(path) > 1 and path.endswith("/"):
             environ["PATH_INFO"] = path = path.rstrip("/") or "/"  # a trailing slash is accepted
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        if path == "/" or any(path == prefix or path.startswith(prefix + "/")
+                              for prefix in (ADMIN_PREFIX, DASHBOARD_PREFIX)):
             return self.app(environ, start_response)
         return self._api(environ, start_response, path)
 
@@ -62,10 +66,19 @@ class ControlLayer:
         # The journal keeps the raw request; it renders headers, query and body only when read.
         entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
                  "headers": [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k in _CONTENT_KEYS],
-                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now()}
+                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now(),
+                 "response_headers": [], "response_body": None, "fault": None}
+
+        def answer(status: str, headers: list, payload: bytes) -> list[bytes]:
+            entry["status"] = int(status.split()[0])
+            entry["response_headers"], entry["response_body"] = list(headers), payload
+            start_response(status, headers)
+            return [payload]
+
         try:
             fault = self.mock.faults.fire(method, path)
             if fault is not None:
+                entry["fault"] = fault.id
                 delay = fault.delay_seconds()
                 if delay:
                     time.sleep(delay)
@@ -76,9 +89,7 @@ class ControlLayer:
                         _json_body(502, {"error": "this server cannot drop connections; "
                                                   "run the mock on its own server to use action \"drop\""})
                         if fault.drops else _json_body(fault.response_status(), fault.response_body()))
-                    entry["status"] = int(status.split()[0])
-                    start_response(status, headers)
-                    return [payload]
+                    return answer(status, headers, payload)
 
             account_id = account_in_path(path)
             if account_id is not None:
@@ -87,15 +98,24 @@ class ControlLayer:
                           environ.get("HTTP_AUTHORIZATION"))
                 except ApiError as error:
                     status, headers, payload = _json_body(error.status, {"error": error.message})
-                    entry["status"] = error.status
-                    start_response(status, headers + list(error.headers.items()))
-                    return [payload]
+                    return answer(status, headers + list(error.headers.items()), payload)
 
             def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
                 entry["status"] = int(status.split()[0])
+                entry["response_headers"] = list(headers)
                 return start_response(status, headers, exc_info)
 
-            return self.app(environ, recording_start_response)
+            # The app's answers are JSON built in memory: joining them costs a copy, and lets the
+            # journal keep the body the client got.
+            result = self.app(environ, recording_start_response)
+            try:
+                payload = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            entry["response_body"] = payload
+            return [payload]
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.mock.journal.record(entry)
