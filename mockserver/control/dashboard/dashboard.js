@@ -25,7 +25,7 @@ function el(tag, attrs = {}, ...children) {
     else if (key in node && typeof value !== "string") node[key] = value;
     else node.setAttribute(key, value);
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child !== undefined && child !== null) node.append(child instanceof Node ? child : String(child));
   }
   return node;
@@ -174,16 +174,16 @@ function renderState() {
       el("option", { value: account.account_id, selected: account.account_id === view.account },
         `${account.account_id} ${account.name}`)));
   }
-  $("#accounts").replaceChildren(accounts.length ? el("table", {},
-    el("thead", {}, el("tr", {}, ["Account", "Name", "Public key", "Private key", "Try"].map((h) => el("th", {}, h)))),
+  $("#accounts").replaceChildren(accounts.length ? el("table", { class: "accounts" },
+    el("thead", {}, el("tr", {}, ["Account", "Name", "Public key", "Private key"].map((h) => el("th", {}, h)))),
     el("tbody", {}, accounts.map((account) => {
       const line = `curl -u ${account.public_key}:${account.private_key} ${location.origin}/${account.account_id}/touchpoints`;
-      return el("tr", {},
+      return [el("tr", { class: "keys" },
         el("td", {}, account.account_id), el("td", {}, account.name),
-        el("td", {}, el("code", {}, account.public_key)), el("td", {}, el("code", {}, account.private_key)),
-        el("td", { class: "curl-cell" }, el("code", { class: "curl-line" }, line), " ",
-          el("button", { type: "button", class: "small", "aria-label": `Copy the curl line of account ${account.account_id}`,
-            onclick: () => copy(line) }, "Copy")));
+        el("td", {}, el("code", {}, account.public_key)), el("td", {}, el("code", {}, account.private_key))),
+      el("tr", {}, el("td", { colspan: 4, class: "curl-cell" },
+        el("button", { type: "button", class: "small", "aria-label": `Copy the curl line of account ${account.account_id}`,
+          onclick: () => copy(line) }, "Copy"), " ", el("code", { class: "curl-line" }, line)))];
     }))) : el("p", { class: "muted" }, "No accounts: upload a state with at least one."));
   renderData();
   const accountInput = $("#try-params input[name=account_id]");
