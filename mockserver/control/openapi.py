@@ -87,7 +87,8 @@ def _schemas() -> dict[str, Any]:
                 "display_name": {**_TEXT, "description": "A name for displaying the touchpoint in the UI."},
             },
             "required": ["type_name", "display_name"],
-            "examples": [{"type_name": "visited_website", "display_name": "Visited Website"}],
+            # Not in the demo fixture, so "try it" on the dashboard succeeds as prefilled.
+            "examples": [{"type_name": "opened_email", "display_name": "Opened Email"}],
         },
         "Touchpoint": _object({
             "account_id": _ID,
