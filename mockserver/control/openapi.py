@@ -372,10 +372,10 @@ def _api(endpoint: str, summary: str, tag: str, ok: dict[str, Any], *, params: l
 
 def _admin(endpoint: str, summary: str, ok: dict[str, Any], *, params: list[str] | None = None,
            query: list[dict[str, Any]] | None = None, body: str | None = None, open_: bool = False,
-           not_found: bool = False) -> dict[str, Any]:
+           not_found: bool = False, bad_query: bool = False) -> dict[str, Any]:
     """A control operation under `/__admin`: no account auth; the admin token when one is set."""
     responses: dict[str, Any] = {"200": ok}
-    if body:
+    if body or bad_query:
         responses["400"] = _ref("responses", "BadRequest")
     if not open_:
         responses["401"] = _ref("responses", "AdminUnauthorized")
@@ -493,7 +493,7 @@ def _paths() -> dict[str, Any]:
             "get": _admin("admin.list_requests", "The journal of API requests, oldest first",
                           _ok("The matching entries, or their count.",
                               {"oneOf": [{"type": "array", "items": _schema("JournalEntry")}, _schema("Count")]}),
-                          query=journal_filters),
+                          query=journal_filters, bad_query=True),
             "delete": _admin("admin.clear_requests", "Empty the journal", true),
         },
         "/__admin/changes": {

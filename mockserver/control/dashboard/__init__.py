@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from ...core.errors import NotFound
 
@@ -31,9 +31,15 @@ def _serve(name: str, mimetype: str) -> Response:
                              "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
 
 
-@blueprint.get("/")
+@blueprint.get("/", strict_slashes=False)
 def page() -> Response:
-    """The dashboard's HTML."""
+    """The dashboard's HTML, at `/` exactly.
+
+    `strict_slashes=False` keeps werkzeug from answering an empty path with its HTML
+    redirect; such a request (a client that sent no path) gets the API's JSON 404.
+    """
+    if request.environ.get("PATH_INFO") != "/":
+        raise NotFound(f"no such endpoint: {request.method} {request.environ.get('PATH_INFO') or '(empty path)'}")
     return _serve("index.html", "text/html; charset=utf-8")
 
 
