@@ -129,6 +129,7 @@ class Faults:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.version = 0  # moves whenever the list or a fault's counters change
 
     def add(self, spec: Any) -> Fault:
         with self._lock:
@@ -137,6 +138,7 @@ class Faults:
                                  "remove some (DELETE /__admin/faults/{id}, or DELETE /__admin/faults)")
             fault = parse_fault(spec, next(self._ids))
             self._faults.append(fault)
+            self.version += 1
             return fault
 
     def list(self) -> list[dict[str, Any]]:
@@ -147,11 +149,13 @@ class Faults:
         with self._lock:
             before = len(self._faults)
             self._faults = [f for f in self._faults if f.id != fault_id]
+            self.version += 1
             return len(self._faults) < before
 
     def clear(self) -> None:
         with self._lock:
             self._faults = []
+            self.version += 1
 
     def fire(self, method: str, path: str) -> Fault | None:
         """The fault this request triggers, if any, counting it against its `times`."""
@@ -164,6 +168,7 @@ class Faults:
                 if fault.probability is not None and fault._random.random() >= fault.probability:
                     continue
                 fault.matched += 1
+                self.version += 1
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times == 0:

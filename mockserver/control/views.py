@@ -83,13 +83,19 @@ def put_state():
 
 @blueprint.get("/requests")
 def list_requests():
-    """The journal of API requests, oldest first; filters `method`, `path`, `status`; `count`."""
+    """The journal of API requests, oldest first; filters `method`, `path`, `status`, `after`; `count`."""
     if len(request.args.get("path", "")) > MAX_GLOB:
         raise BadRequest(f"query parameter 'path' must be a path or glob of at most {MAX_GLOB} characters")
     entries = mock().journal.entries(request.args)
     if request.args.get("count") in ("true", "True", "1"):
         return reply(len(entries))
     return reply(entries)
+
+
+@blueprint.get("/changes")
+def changes():
+    """Cheap counters a page polls to know what to fetch again: state, journal, controls."""
+    return reply(mock().changes())
 
 
 @blueprint.delete("/requests")

@@ -115,11 +115,13 @@ class Store:
         self._seed = seed
         self._persistence = persistence
         self._lock = threading.RLock()
+        self.version = 0  # moves on every change of the data: each committed write, reset, state upload
         self._load(state if state is not None else seed, next_ids)
 
     # --- construction, reset and state replacement ---------------------------------------
 
     def _load(self, dataset: Dataset, next_ids: dict[str, int] | None = None) -> None:
+        self.version += 1
         self._records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
         self._by_public_key: dict[str, dict] = {}
         self._account_types: dict[int, _SortedKeys] = {}
@@ -157,6 +159,7 @@ class Store:
     def _rewind(self) -> None:
         """Undo every change since the seed, in an order that keeps the indexes whole."""
         changed = self._undo
+        self.version += 1
         for collection in ("touchpoints", "members", "touchpoint_types"):  # new since: children first
             for (name, record_id), old in changed.items():
                 if name == collection and old is None and record_id in self._records[name]:
@@ -250,6 +253,7 @@ class Store:
             for record in records:     # which no state (file, upload, restart) could load again
                 if record["account_id"] not in accounts:
                     raise NotFound(f"no account {record['account_id']}")
+        self.version += 1  # bumped first: a reader that saw the old number will look again
         if self._persistence is not None:
             with _durable():
                 self._persistence.save(puts, deletes, self._next_ids)

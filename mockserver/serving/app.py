@@ -7,7 +7,7 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RoutingNotFound
 from werkzeug.routing import BaseConverter, ValidationError
 
-from ..control import views as admin
+from ..control import dashboard, views as admin
 from .. import api
 from ..config import Config
 from ..core.errors import ApiError
@@ -31,6 +31,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.extensions[EXTENSION] = mock
     app.url_map.converters["id"] = IdConverter  # before any blueprint adds a route that uses it
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(dashboard.blueprint)
     api.register(app)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
