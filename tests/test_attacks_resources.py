@@ -308,7 +308,8 @@ def test_an_overlong_method_is_cut_in_the_journal(server):
     with _connect(server) as sock:
         sock.sendall(f"{method} /100/touchpoints HTTP/1.1\r\nHost: mock\r\nAuthorization: {AUTH}\r\n"
                      "Connection: close\r\n\r\n".encode())
-        assert _answer(sock)[0] == 405
+        status, body = _answer(sock)
+        assert status == 405 and len(body) < 1000  # the answer does not echo the method whole either
     entry = server.session.get(f"{server.url}/__admin/requests").json()[-1]
     assert entry["cut"] == ["method"]
     assert len(entry["method"]) == journal_module.METHOD_LIMIT

@@ -96,10 +96,13 @@ def test_a_delay_only_fault_is_named_on_the_entry_it_delayed(client):
 
 def test_large_response_bodies_keep_only_their_size(client):
     big = {"type_name": "t", "display_name": "x" * 1000}
-    fault = {"path": "/100/touchpoints", "status": 200, "body": {"pad": "y" * (BODY_LIMIT + 10)}}
-    client.post("/__admin/faults", json=fault)
-    client.get("/100/touchpoints")
-    client.delete("/__admin/faults")
+    state = client.get("/__admin/state").get_json()
+    state["touchpoint_types"] = [{"account_id": 100, "touchpoint_type_id": n, "type_name": f"type_{n}",
+                                  "display_name": "y" * 200, "created_at": "@D:2025-01-01T00:00:00"}
+                                 for n in range(1, BODY_LIMIT // 200 + 10)]
+    state["touchpoints"] = []
+    assert client.put("/__admin/state", json=state).status_code == 200
+    assert len(client.get("/100/touchpoints").data) > BODY_LIMIT
     client.post("/100/touchpoints", json=big)
     cut, kept = client.get("/__admin/requests").get_json()
     assert isinstance(cut["response_body"], str) and "not recorded" in cut["response_body"]

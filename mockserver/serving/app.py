@@ -60,15 +60,21 @@ def _api_error(error: ApiError):
     return reply({"error": error.message}, error.status, error.headers)
 
 
+def _quoted(text: str, limit: int = 200) -> str:
+    """A client's method or path as an error message repeats it: cut, so an answer never echoes megabytes."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _http_error(error: HTTPException):
+    method, path = _quoted(request.method), _quoted(request.path)
     if isinstance(error, RoutingNotFound):
-        return reply({"error": f"no such endpoint: {request.method} {request.path}"}, 404)
+        return reply({"error": f"no such endpoint: {method} {path}"}, 404)
     headers = {}
     message = error.description or error.name
     if isinstance(error, MethodNotAllowed):
         allowed = sorted(error.valid_methods or [])
         headers["Allow"] = ", ".join(allowed)
-        message = f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}"
+        message = f"{method} is not allowed on {path}; allowed: {', '.join(allowed)}"
     return reply({"error": message}, error.code or 500, headers)
 
 
