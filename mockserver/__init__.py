@@ -1,6 +1,6 @@
 """emma-mock: a local mock of the Emma API's touchpoints endpoints, for tests and CI."""
-from .serving.app import create_app
 from .config import Config
+from .serving.app import create_app
 
 __version__ = "0.1.0"
 __all__ = ["Config", "MockServer", "__version__", "create_app"]

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockserver import Config, MockServer, create_app
 from mockserver.core import strict_json
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import TinyDBFile
+
 from helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli
 
 _open: list = []

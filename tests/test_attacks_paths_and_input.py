@@ -15,8 +15,8 @@ from mockserver import Config, create_app
 from mockserver.core.errors import NotFound
 from mockserver.core.globs import glob_matches
 from mockserver.testing import MockServer
-from helpers import DEMO_AUTH, basic
-from helpers import assert_json_answer, raw_request
+
+from helpers import DEMO_AUTH, assert_json_answer, basic, raw_request
 
 AUTH = basic(*DEMO_AUTH)["Authorization"]
 
@@ -213,7 +213,7 @@ def test_head_answers_from_every_layer_carry_no_body_on_a_kept_alive_connection(
                 status, _, _ = _exchange(sock, request, head=True)
                 assert status == expected, request
                 # the next answer on the same connection must parse: no stray body bytes before it
-                status, headers, body = _exchange(sock, b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n", False)
+                status, _headers, body = _exchange(sock, b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n", False)
                 assert status == 200 and json.loads(body) == {"status": "ok"}, (request, body)
     finally:
         server.clear_faults()
@@ -226,7 +226,7 @@ def test_head_past_the_rate_limit_carries_no_body(server):
         with socket.create_connection((host, int(port)), timeout=10) as sock:
             auth = f"Authorization: {AUTH}\r\n".encode()
             for expected in (200, 403):
-                status, headers, _ = _exchange(sock, b"HEAD /100/members HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n",
+                status, _headers, _ = _exchange(sock, b"HEAD /100/members HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n",
                                                head=True)
                 assert status == expected
             status, _, body = _exchange(sock, b"GET /__admin/health HTTP/1.1\r\nHost: x\r\n\r\n", False)

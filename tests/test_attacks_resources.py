@@ -11,7 +11,7 @@ import resource
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -153,7 +153,7 @@ def test_a_fault_s_fields_are_capped(client, spec, field):
 
 
 def test_api_stays_fast_with_the_most_faults_of_the_longest_globs(server):
-    for n in range(faults_module.MAX_FAULTS):
+    for _n in range(faults_module.MAX_FAULTS):
         glob = "/" + "*a" * ((MAX_GLOB - 1) // 2)
         assert server.session.post(f"{server.url}/__admin/faults",
                                    json={"path": glob, "status": 500}).status_code == 200
@@ -167,7 +167,7 @@ def test_api_stays_fast_with_the_most_faults_of_the_longest_globs(server):
 def test_huge_queries_and_headers_are_cut_and_reading_the_journal_stays_fast(server):
     query = "&".join(["a=" + "b" * 10] * 18_000)  # ~230 KB, under waitress's 256 KiB header limit
     header_value = "v" * 2000
-    for n in range(40):
+    for _n in range(40):
         with _connect(server) as sock:
             sock.sendall(f"GET /100/touchpoints?{query} HTTP/1.1\r\nHost: mock\r\n"
                          f"Authorization: {AUTH}\r\nX-Big: {header_value}\r\nConnection: close\r\n\r\n".encode())
@@ -189,7 +189,7 @@ def test_many_headers_are_cut_to_a_count():
     journal = Journal()
     headers = [(f"HTTP_X_{n}", "v") for n in range(1000)]
     journal.record({"method": "GET", "path": "/100/members", "query": "", "headers": headers, "body": b"",
-                    "status": 200, "duration_ms": 1.0, "time": datetime.now(timezone.utc)})
+                    "status": 200, "duration_ms": 1.0, "time": datetime.now(UTC)})
     entry = journal.entries()[0]
     assert len(entry["headers"]) == journal_module.HEADER_COUNT_LIMIT
     assert entry["cut"] == ["headers"]
@@ -197,7 +197,7 @@ def test_many_headers_are_cut_to_a_count():
 
 def _entry(body: bytes, path: str = "/100/touchpoints") -> dict:
     return {"method": "POST", "path": path, "query": "", "headers": [], "body": body,
-            "status": 200, "duration_ms": 1.0, "time": datetime.now(timezone.utc)}
+            "status": 200, "duration_ms": 1.0, "time": datetime.now(UTC)}
 
 
 def test_the_journal_keeps_a_byte_budget_dropping_the_oldest():

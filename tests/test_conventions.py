@@ -5,7 +5,6 @@ import pytest
 
 from helpers import basic
 
-
 # --- authentication ----------------------------------------------------------------------
 
 def test_no_credentials_is_401_with_a_basic_challenge(anonymous):

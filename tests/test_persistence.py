@@ -1,4 +1,5 @@
 """`--db FILE`: the state survives restarts, writes are atomic, bad files are left alone (SPEC §5)."""
+import itertools
 import json
 
 import pytest
@@ -7,7 +8,6 @@ from mockserver import Config, create_app
 from mockserver.control.mock import mock_of
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import AtomicJSONStorage
-
 
 _open: dict[str, object] = {}  # the app serving each file: one server per file
 
@@ -205,7 +205,7 @@ def test_the_journal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, mo
     for _ in range(100):  # lines of ~2.5 KB: a quarter of the ~400 KB file is passed within ~45
         add(client, 10)
         sizes.append(journal.stat().st_size if journal.exists() else 0)
-    assert any(later < earlier for earlier, later in zip(sizes, sizes[1:]))  # folded in on the way
+    assert any(later < earlier for earlier, later in itertools.pairwise(sizes))  # folded in on the way
     on_disk = json.loads(db.read_text())
     assert len(on_disk["touchpoints"]) > 2000
     add(client)

@@ -5,8 +5,8 @@ from flask import Blueprint
 
 from ..core.dates import DateError, parse_date
 from ..core.errors import BadRequest
-from ..serving.wire import json_object, listing, page, reply
 from ..core.store import TouchpointInput
+from ..serving.wire import json_object, listing, page, reply
 from ._context import store
 
 blueprint = Blueprint("touchpoints", __name__)

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from ..core.clock import Clock
 from ..config import Config
-from .faults import Faults
-from ..core.fixtures import Dataset, load_fixtures
-from .journal import Journal
+from ..core.clock import Clock
 from ..core.errors import InvalidFixture, StorageFailed
 from ..core.filestore import TinyDBFile
-from .rate_limit import RateLimiter
+from ..core.fixtures import Dataset, load_fixtures
 from ..core.store import Store, paused_gc
+from .faults import Faults
+from .journal import Journal
+from .rate_limit import RateLimiter
 
 
 class Mock:

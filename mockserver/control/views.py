@@ -6,14 +6,15 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from ..core import strict_json
 from ..core.dates import DateError, format_date, parse_datetime
 from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
 from ..core.globs import MAX_GLOB
-from ..core import strict_json
 from ..serving.wire import json_body, json_object, reply
 from .mock import current_mock
-from .openapi import admin_endpoints, document as openapi_document
+from .openapi import admin_endpoints
+from .openapi import document as openapi_document
 from .rate_limit import MAX_REQUESTS
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class Clock:
@@ -15,7 +15,7 @@ class Clock:
 
     def now(self) -> datetime:
         frozen = self._frozen
-        return frozen if frozen is not None else datetime.now(timezone.utc)
+        return frozen if frozen is not None else datetime.now(UTC)
 
     @property
     def frozen(self) -> bool:
@@ -23,7 +23,7 @@ class Clock:
 
     def freeze(self, moment: datetime) -> None:
         with self._lock:
-            self._frozen = moment.astimezone(timezone.utc)
+            self._frozen = moment.astimezone(UTC)
             self.version += 1
 
     def advance(self, seconds: float) -> None:

@@ -9,7 +9,7 @@ on leniency.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _EMMA = re.compile(r"@D:([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _ISO = re.compile(
@@ -24,7 +24,7 @@ class DateError(ValueError):
 def format_date(moment: datetime) -> str:
     """`@D:` form of an aware (or UTC-naive) datetime, converted to UTC, fraction dropped."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return (f"@D:{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
             f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
 
@@ -55,7 +55,7 @@ def parse_datetime(value: object) -> datetime:
             )
         offset = match.group(7)
     try:
-        moment = datetime(*(int(part) for part in match.group(1, 2, 3, 4, 5, 6)), tzinfo=timezone.utc)
+        moment = datetime(*(int(part) for part in match.group(1, 2, 3, 4, 5, 6)), tzinfo=UTC)
         if offset and offset != "Z":
             hours, minutes = int(offset[1:3]), int(offset[4:6])
             if hours > 23 or minutes > 59:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -175,7 +175,7 @@ def validate(sources: list[tuple[str, Any]], now: datetime | None = None, consum
     is then about one copy of the state, not two). Only for documents parsed for
     this call.
     """
-    today = format_date(now or datetime.now(timezone.utc))
+    today = format_date(now or datetime.now(UTC))
     dataset = Dataset()
     where: dict[tuple[str, int], str] = {}  # (collection, position in dataset) -> "file: coll[i]"
     for name, doc in sources:

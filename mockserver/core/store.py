@@ -165,7 +165,7 @@ class Store:
                 if name == collection and old is None and record_id in self._records[name]:
                     self._delete(name, record_id)
         for collection in ("touchpoint_types", "members", "touchpoints"):  # changed or deleted: parents first
-            for (name, record_id), old in changed.items():
+            for (name, _), old in changed.items():
                 if name == collection and old is not None:
                     self._put(name, old)  # replacing in place keeps the child indexes
         self._next_ids = dict(self._seed_next_ids)
@@ -373,7 +373,7 @@ class Store:
                 "mailing_id": item.mailing_id,
                 "attributes": item.attributes,
                 "inserted_at": now,
-            }) for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved)]
+            }) for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved, strict=False)]
             self._commit(puts={"touchpoints": records})
             return records
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RoutingNotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RoutingNotFound
 from werkzeug.routing import BaseConverter, ValidationError
 
-from ..control import dashboard, views as admin
 from .. import api
 from ..config import Config
+from ..control import dashboard
+from ..control import views as admin
+from ..control.mock import EXTENSION, Mock
 from ..core.errors import ApiError
 from ..core.fixtures import Dataset
 from ..core.ids import ID_REGEX, parse_id
-from .wire import reply
 from .console import ConsoleLog
 from .control_layer import ControlLayer
-from ..control.mock import EXTENSION, Mock
+from .wire import reply
 
 log = logging.getLogger("mockserver")
 

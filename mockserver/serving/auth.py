@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from ..core.ids import parse_id
-from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ..control.rate_limit import RateLimiter
+from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from ..core.ids import parse_id
 from ..core.store import Store
 
 _MISSING = ("authentication required: HTTP Basic with your public API key as the user name "

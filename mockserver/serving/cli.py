@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
-from ..control.mock import mock_of
-from .app import create_app
 from ..config import SETTINGS, Config
+from ..control.mock import mock_of
 from ..core.errors import InvalidFixture
+from .app import create_app
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
 

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
-from .auth import account_in_path, admit
-from .console import ConsoleLog
 from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import ApiError
+from .auth import account_in_path, admit
+from .console import ConsoleLog
 
 if TYPE_CHECKING:
     from ..control.mock import Mock
