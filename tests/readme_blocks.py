@@ -93,11 +93,15 @@ def user_env(bin_dir: Path, home: Path) -> dict[str, str]:
     """A shell as the reader's: this Python's virtual environment first on PATH, no emma-mock settings.
 
     curl shows no progress meter when it writes to a terminal; here its output is a pipe, so a
-    `.curlrc` in `home` (CURL_HOME) turns the meter off as a terminal would.
+    `.curlrc` in `home` (CURL_HOME) turns the meter off as a terminal would. This project's own
+    test-only pytest plugins are switched off (see below).
     """
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("EMMA_MOCK_", "MOCKSERVER_", "PYTEST_", "COV_", "CURL_"))}
     (home / ".curlrc").write_text("no-progress-meter\n")
+    # This project's test dependencies (schemathesis, hypothesis) add pytest plugins that a reader's
+    # project does not have and that cost seconds per pytest start on a loaded machine.
+    env["PYTEST_ADDOPTS"] = "-p no:schemathesis -p no:hypothesispytest"
     env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", COLUMNS="80", PYTHONDONTWRITEBYTECODE="1",
                CURL_HOME=str(home))
     return env
