@@ -9,8 +9,28 @@ from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import AtomicJSONStorage
 
 
+_open: dict[str, object] = {}  # the app serving each file: one server per file
+
+
+def open_app(db, **kwargs):
+    """An app on `db`; one still open on the same file is first let go as a kill would (no fold-in)."""
+    previous = _open.pop(str(db), None)
+    if previous is not None:
+        previous.extensions["emma_mock"].database.release()
+    app = create_app(Config(db=db, auth=False, **kwargs))
+    _open[str(db)] = app
+    return app
+
+
 def open_client(db, **kwargs):
-    return create_app(Config(db=db, auth=False, **kwargs)).test_client()
+    return open_app(db, **kwargs).test_client()
+
+
+@pytest.fixture(autouse=True)
+def _release_files():
+    yield
+    while _open:
+        _open.popitem()[1].extensions["emma_mock"].database.release()
 
 
 def test_a_new_file_is_seeded_from_the_fixtures(tmp_path):
@@ -131,7 +151,7 @@ def add(client, n=1):
 
 def test_a_large_state_journals_writes_and_a_restart_replays_them(tmp_path):
     db = tmp_path / "state.json"
-    app = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False))
+    app = open_app(db, fixtures=big_state(tmp_path))
     client = app.test_client()
     checkpoint = db.read_bytes()
     created = add(client, 3)
@@ -150,7 +170,7 @@ def test_a_large_state_journals_writes_and_a_restart_replays_them(tmp_path):
 
 def test_a_torn_last_journal_line_was_never_answered_and_is_dropped(tmp_path):
     db = tmp_path / "state.json"
-    client = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False)).test_client()
+    client = open_app(db, fixtures=big_state(tmp_path)).test_client()
     kept = add(client)[0]["touchpoint_id"]
     journal = tmp_path / "state.json.journal"
     with open(journal, "ab") as handle:
@@ -162,7 +182,7 @@ def test_a_torn_last_journal_line_was_never_answered_and_is_dropped(tmp_path):
 
 def test_a_damaged_journal_line_refuses_to_start_and_leaves_both_files(tmp_path):
     db = tmp_path / "state.json"
-    client = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False)).test_client()
+    client = open_app(db, fixtures=big_state(tmp_path)).test_client()
     add(client)
     add(client)
     journal = tmp_path / "state.json.journal"
@@ -178,7 +198,7 @@ def test_the_journal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, mo
     from mockserver.core.filestore import TinyDBFile
     monkeypatch.setattr(TinyDBFile, "JOURNAL_MIN", 4096)
     db = tmp_path / "state.json"
-    app = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False))
+    app = open_app(db, fixtures=big_state(tmp_path))
     client = app.test_client()
     journal = tmp_path / "state.json.journal"
     sizes = []
@@ -196,7 +216,7 @@ def test_the_journal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, mo
 
 def test_reset_folds_the_journal_away(tmp_path):
     db = tmp_path / "state.json"
-    client = create_app(Config(db=db, fixtures=big_state(tmp_path), auth=False)).test_client()
+    client = open_app(db, fixtures=big_state(tmp_path)).test_client()
     add(client)
     client.post("/__admin/reset")
     assert not (tmp_path / "state.json.journal").exists()

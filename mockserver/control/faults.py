@@ -7,6 +7,7 @@ own random generator (seeded with `seed`, so a chaotic run can be replayed).
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import threading
 from dataclasses import dataclass, field
@@ -16,6 +17,10 @@ from typing import Any
 from ..core.errors import BadRequest
 
 MAX_DELAY_MS = 600_000
+MAX_FAULTS = 100  # active at once; every API request is matched against them
+MAX_FAULT_BODY_BYTES = 64 * 1024  # a fault's `body`, as JSON with non-ASCII escaped
+MAX_GLOB_CHARS = 1024  # a fault's `path` glob
+MAX_TEXT_CHARS = 1024  # `method` and a string `seed`
 _FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
 
 
@@ -84,10 +89,15 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
     method, path, status = spec.get("method"), spec.get("path"), spec.get("status")
     delay, action, times = spec.get("delay_ms"), spec.get("action"), spec.get("times")
     probability, seed = spec.get("probability"), spec.get("seed")
-    if method is not None and (not isinstance(method, str) or not method.strip()):
+    if method is not None and (not isinstance(method, str) or not method.strip()
+                               or len(method) > MAX_TEXT_CHARS):
         raise BadRequest("'method' must be an HTTP method such as \"POST\"")
     if path is not None and (not isinstance(path, str) or not path.startswith("/")):
         raise BadRequest("'path' must be a path glob starting with '/', such as \"/100/touchpoints*\"")
+    if path is not None and len(path) > MAX_GLOB_CHARS:
+        raise BadRequest(f"'path' is {len(path)} characters; a glob may have at most {MAX_GLOB_CHARS}")
+    if "body" in spec and len(json.dumps(spec["body"])) > MAX_FAULT_BODY_BYTES:
+        raise BadRequest(f"'body' is over {MAX_FAULT_BODY_BYTES // 1024} KiB as JSON; send a smaller one")
     if status is not None and (not isinstance(status, int) or isinstance(status, bool)
                                or not 200 <= status <= 599):
         raise BadRequest("'status' must be an HTTP status code from 200 to 599")
@@ -104,8 +114,9 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
         raise BadRequest("'times' must be a positive integer (leave it out for always)")
     if probability is not None and (not _number(probability) or not 0 <= probability <= 1):
         raise BadRequest("'probability' must be a number from 0 to 1")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
-        raise BadRequest("'seed' must be an integer or a string")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))
+                             or (isinstance(seed, str) and len(seed) > MAX_TEXT_CHARS)):
+        raise BadRequest(f"'seed' must be an integer or a string of at most {MAX_TEXT_CHARS} characters")
     if status is None and delay is None and action is None:
         raise BadRequest("a fault needs at least one of 'status', 'delay_ms' or 'action'")
     return Fault(id=fault_id, method=method.upper() if method else None, path=path, status=status,
@@ -123,6 +134,9 @@ class Faults:
 
     def add(self, spec: Any) -> Fault:
         with self._lock:
+            if len(self._faults) >= MAX_FAULTS:
+                raise BadRequest(f"there are already {MAX_FAULTS} faults, the most this server keeps; "
+                                 "remove some (DELETE /__admin/faults/{id}, or DELETE /__admin/faults)")
             fault = parse_fault(spec, next(self._ids))
             self._faults.append(fault)
             return fault

@@ -1,4 +1,9 @@
-"""The journal of API requests that `GET /__admin/requests` answers: bounded, oldest dropped."""
+"""The journal of API requests that `GET /__admin/requests` answers: bounded, oldest dropped.
+
+Bounded in entries and in bytes: what a client controls (path, query, headers,
+body) is cut to a limit when recorded, the entry then naming what was cut in
+`"cut"`, and the whole journal keeps at most BYTE_BUDGET bytes of them.
+"""
 from __future__ import annotations
 
 import threading
@@ -10,8 +15,18 @@ from urllib.parse import parse_qs
 
 from ..core import strict_json
 from ..core.dates import format_date
+from ..core.errors import BadRequest
+from .faults import MAX_GLOB_CHARS
 
 BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
+METHOD_LIMIT = 32  # characters of the method kept
+PATH_LIMIT = 2048  # characters of the path kept
+QUERY_LIMIT = 4096  # characters of the query string kept (cut at a parameter boundary)
+HEADER_COUNT_LIMIT = 64  # headers kept, in the order sent
+HEADER_NAME_LIMIT = 256  # characters of a header name kept
+HEADER_VALUE_LIMIT = 1024  # characters of a header value kept
+BYTE_BUDGET = 8 * 2**20  # the whole journal; the oldest entries go first
+_ENTRY_OVERHEAD = 256  # method, status, time, duration and the dict itself
 MASKED = "***"
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-admin-token"}
 
@@ -26,34 +41,79 @@ class Journal:
 
     def __init__(self, limit: int = 1000):
         self.limit = limit
-        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._entries: deque[dict[str, Any]] = deque()
+        self._sizes: deque[int] = deque()  # the bytes each entry holds, for BYTE_BUDGET
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def record(self, entry: dict[str, Any]) -> None:
-        if isinstance(entry["body"], bytes) and len(entry["body"]) > BODY_LIMIT:
-            entry["body"] = len(entry["body"])  # only its size is kept
+        size = _cut(entry)
         with self._lock:
             self._entries.append(entry)
+            self._sizes.append(size)
+            self._bytes += size
+            while len(self._entries) > max(self.limit, 1) or (self._bytes > BYTE_BUDGET and len(self._entries) > 1):
+                self._entries.popleft()
+                self._bytes -= self._sizes.popleft()
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._sizes.clear()
+            self._bytes = 0
 
     def entries(self, filters: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        """Entries matching every given filter: `method` (any case), `path` (exact or glob), `status`."""
-        with self._lock:
-            entries = [render(entry) for entry in self._entries]
+        """Entries matching every given filter: `method` (any case), `path` (exact or glob), `status`.
+
+        Only the copy of the list is made under the lock that `record` needs; the
+        filtering and rendering happen outside it.
+        """
         filters = filters or {}
         method = filters.get("method")
         path = filters.get("path")
         status = filters.get("status")
+        if path and len(path) > MAX_GLOB_CHARS:
+            raise BadRequest(f"'path' is {len(path)} characters; a glob may have at most {MAX_GLOB_CHARS}")
+        with self._lock:
+            entries = list(self._entries)
         if method:
             entries = [e for e in entries if e["method"] == method.upper()]
         if path:
             entries = [e for e in entries if e["path"] == path or fnmatchcase(e["path"], path)]
         if status:
             entries = [e for e in entries if str(e["status"]) == status]
-        return entries
+        return [render(entry) for entry in entries]
+
+
+def _cut(entry: dict[str, Any]) -> int:
+    """Cut what the client controls to its limit, naming the cut fields in `cut`; the bytes kept."""
+    cut = []
+    if len(entry["method"]) > METHOD_LIMIT:
+        entry["method"] = entry["method"][:METHOD_LIMIT]
+        cut.append("method")
+    if len(entry["path"]) > PATH_LIMIT:
+        entry["path"] = entry["path"][:PATH_LIMIT]
+        cut.append("path")
+    query = entry["query"]
+    if len(query) > QUERY_LIMIT:
+        query = query[:QUERY_LIMIT]
+        entry["query"] = query[:query.rfind("&")] if "&" in query else query  # no half parameter
+        cut.append("query")
+    headers = entry["headers"]
+    kept = [(name[:HEADER_NAME_LIMIT], value[:HEADER_VALUE_LIMIT]) for name, value in headers[:HEADER_COUNT_LIMIT]]
+    if len(headers) > HEADER_COUNT_LIMIT or any(
+            len(name) > HEADER_NAME_LIMIT or len(value) > HEADER_VALUE_LIMIT for name, value in headers):
+        cut.append("headers")
+    entry["headers"] = kept
+    if isinstance(entry["body"], bytes) and len(entry["body"]) > BODY_LIMIT:
+        entry["body"] = len(entry["body"])  # only its size is kept
+    if isinstance(entry["body"], int):
+        cut.append("body")
+    if cut:
+        entry["cut"] = cut
+    body = entry["body"]
+    return (_ENTRY_OVERHEAD + len(entry["path"]) + len(entry["query"])
+            + sum(len(name) + len(value) for name, value in kept) + (len(body) if isinstance(body, bytes) else 0))
 
 
 def render(entry: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from ..config import Config
 from .faults import Faults
 from ..core.fixtures import Dataset, load_fixtures
 from .journal import Journal
+from ..core.errors import InvalidFixture, StorageFailed
 from ..core.filestore import TinyDBFile
 from .rate_limit import RateLimiter
 from ..core.store import Store, paused_gc
@@ -16,8 +17,9 @@ from ..core.store import Store, paused_gc
 class Mock:
     """The store, clock, journal, faults and rate limit of one server.
 
-    Raises InvalidFixture when the fixtures or the database file do not load;
-    nothing is served from a half-loaded state.
+    Raises InvalidFixture when the fixtures or the database file do not load,
+    or the database file is in use or cannot be written; nothing is served
+    from a half-loaded state, and the file is left free for the next try.
     """
 
     def __init__(self, config: Config, seed: Dataset | None = None):
@@ -26,12 +28,20 @@ class Mock:
         with paused_gc():  # fixtures and database files may hold millions of records
             self.seed = seed if seed is not None else load_fixtures(config.fixtures)
             self.database = TinyDBFile(config.db) if config.db else None
-            state, next_ids = self.seed, None
-            if self.database is not None and self.database.exists:
-                state, next_ids = self.database.load()
-            self.store = Store(self.seed, self.clock, self.database, state=state, next_ids=next_ids)
-            if self.database is not None and not self.database.exists:
-                self.store.reset()  # a new file starts as a copy of the fixtures
+            try:
+                state, next_ids = self.seed, None
+                if self.database is not None and self.database.exists:
+                    state, next_ids = self.database.load()
+                self.store = Store(self.seed, self.clock, self.database, state=state, next_ids=next_ids)
+                if self.database is not None and not self.database.exists:
+                    self.store.reset()  # a new file starts as a copy of the fixtures
+            except StorageFailed as exc:
+                self.database.release()
+                raise InvalidFixture(f"{config.db}: {exc.message}") from None
+            except BaseException:
+                if self.database is not None:
+                    self.database.release()
+                raise
         self.journal = Journal(config.journal_size)
         self.faults = Faults()
         self.rate_limit = RateLimiter()

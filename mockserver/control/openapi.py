@@ -359,7 +359,7 @@ def _api(endpoint: str, summary: str, tag: str, ok: dict[str, Any], *, params: l
 
 def _admin(endpoint: str, summary: str, ok: dict[str, Any], *, params: list[str] | None = None,
            query: list[dict[str, Any]] | None = None, body: str | None = None, open_: bool = False,
-           not_found: bool = False) -> dict[str, Any]:
+           not_found: bool = False, writes: bool = False) -> dict[str, Any]:
     """A control operation under `/__admin`: no account auth; the admin token when one is set."""
     responses: dict[str, Any] = {"200": ok}
     if body:
@@ -369,6 +369,8 @@ def _admin(endpoint: str, summary: str, ok: dict[str, Any], *, params: list[str]
     if not_found:
         responses["404"] = _ref("responses", "NotFound")
     responses["405"] = _ref("responses", "MethodNotAllowed")
+    if writes:
+        responses["503"] = _ref("responses", "StorageFailed")
     operation: dict[str, Any] = {
         "operationId": endpoint, "summary": summary, "tags": ["Control"],
         "security": [] if open_ else [{}, {"adminToken": []}],
@@ -469,13 +471,13 @@ def _paths() -> dict[str, Any]:
         "/__admin/reset": {
             "post": _admin("admin.reset",
                            "Back to the loaded fixtures: data, id sequences, journal, faults, clock, rate limit",
-                           _ok("`{\"status\": \"reset\"}`", _schema("Status"))),
+                           _ok("`{\"status\": \"reset\"}`", _schema("Status")), writes=True),
         },
         "/__admin/state": {
             "get": _admin("admin.get_state", "The whole state as a fixture document",
                           _ok("The state.", _schema("State"))),
             "put": _admin("admin.put_state", "Replace the whole state with a fixture document",
-                          _ok("The new state.", _schema("State")), body="StateInput"),
+                          _ok("The new state.", _schema("State")), body="StateInput", writes=True),
         },
         "/__admin/requests": {
             "get": _admin("admin.list_requests", "The journal of API requests, oldest first",

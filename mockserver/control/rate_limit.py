@@ -6,6 +6,8 @@ import threading
 import time
 from collections import deque
 
+MAX_REQUESTS = 100_000  # per window: the window keeps a timestamp per admitted request
+
 
 class RateLimiter:
     """A sliding window per account; a refused request is not counted."""

@@ -13,6 +13,7 @@ from ..core import strict_json
 from ..serving.wire import json_body, json_object, reply
 from .mock import current_mock
 from .openapi import admin_endpoints, document as openapi_document
+from .rate_limit import MAX_REQUESTS
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 
@@ -173,8 +174,8 @@ def set_rate_limit():
     """Allow at most `requests` per `per_seconds` per account."""
     body = json_object()
     requests, seconds = body.get("requests"), body.get("per_seconds")
-    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
-        raise BadRequest("'requests' must be a positive integer")
+    if not isinstance(requests, int) or isinstance(requests, bool) or not 1 <= requests <= MAX_REQUESTS:
+        raise BadRequest(f"'requests' must be a positive integer, at most {MAX_REQUESTS}")
     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= 86400:
         raise BadRequest("'per_seconds' must be a number of seconds above 0 (at most 86400)")
     mock().rate_limit.configure(requests, seconds)

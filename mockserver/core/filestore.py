@@ -6,12 +6,16 @@ temporary file beside it, fsyncs it, renames it over the old one and fsyncs
 the folder: a reader sees the old state or the new one, never half of each.
 Each answered write is on disk before the answer leaves: a replacement of the
 file, or (for large states) a line in a journal beside it; see TinyDBFile.
+One file has one server: an OS lock on `FILE.lock`, which the OS drops with
+the process however it ends (see FileLock).
 """
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,81 @@ log = logging.getLogger("mockserver")
 
 META_TABLE = "_meta"  # holds the id sequences, so a restart never reuses a deleted id
 META_ID = 1
+# Each checkpoint starts a new journal generation, kept in the file's `_meta` and on every journal
+# line: a replay applies only the lines of the file's own generation, so journal lines left behind
+# by a checkpoint, reset or state upload killed before the journal was emptied are never replayed
+# over the new state.
+GENERATION = "generation"
+# A journal line nests a record two levels deeper than its request did ({"puts": {name: [record]}}),
+# so it is read with the depth of a whole document: whatever a write accepted, a replay loads.
+LINE_DEPTH = strict_json.DOCUMENT_DEPTH
+
+
+class FileLock:
+    """An exclusive OS lock on `FILE.lock`: one server per database file.
+
+    flock (POSIX) and msvcrt.locking (Windows) locks belong to the open file and
+    end with the process, kill -9 included, so a stale lock file never blocks a
+    restart. The file holds the owner's pid, for the message of the refused one.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise InvalidFixture(f"{path.parent}: cannot create files in this folder "
+                                     f"({exc.strerror or exc}); the database needs a writable folder") from None
+            if not _try_lock(fd):
+                owner = os.read(fd, 32).decode("ascii", "replace").strip()
+                os.close(fd)
+                raise InvalidFixture(f"{path.with_suffix('')}: in use by another emma-mock server"
+                                     f"{f' (pid {owner})' if owner.isdigit() else ''}; "
+                                     "one database file serves one server")
+            try:
+                same = os.stat(path).st_ino == os.fstat(fd).st_ino  # not a file a stopping owner just removed
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        self.fd: int | None = fd
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+
+    def release(self) -> None:
+        """Remove the lock file, then unlock (removed first: a waiter then sees it is stale)."""
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass  # a stale lock file is harmless: the lock itself ends with the descriptor
+        os.close(self.fd)
+        self.fd = None
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+else:
+    import fcntl
+
+    def _try_lock(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as exc:
+            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return False
+            raise
 
 
 class AtomicJSONStorage(Storage):
@@ -61,27 +140,23 @@ class AtomicJSONStorage(Storage):
         return self._data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
-        """Replace the file with `data`; on failure the file is unchanged (the cache is not: see reload)."""
-        self._data = data
-        self._flush()
-
-    def reload(self) -> None:
-        """Forget changes that did not reach the disk: back to what the file holds."""
-        self._data = self._load() if self.path.exists() else None
-
-    def _flush(self) -> None:
+        """Replace the file with `data`; on failure (OSError) both the file and the cache are unchanged."""
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             with open(temporary, "w", encoding="utf-8") as handle:
                 # dumps, not dump: json.dump streams through the pure-Python encoder, ~10x slower
-                self.size = handle.write(json.dumps(self._data, separators=(",", ":")))
+                size = handle.write(json.dumps(data, separators=(",", ":")))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(temporary, self.path)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
-        _fsync_directory(self.path.parent)
+        self._data, self.size = data, size  # the rename is the commit: what the file now holds
+        try:
+            _fsync_directory(self.path.parent)
+        except OSError as exc:  # the new file is in place; only its survival of a power loss is unsure
+            log.warning("fsync of folder %s failed (%s)", self.path.parent, exc)
 
 
 class TinyDBFile:
@@ -93,10 +168,11 @@ class TinyDBFile:
     fsyncs it: the cost of the change, whatever the size of the state. The
     journal is folded into the file (a checkpoint: the same atomic replacement)
     when it reaches a quarter of the file, on reset and state upload, at start
-    and on a clean stop. Replaying a line twice is harmless (puts and deletes
-    are by id), so a kill between a checkpoint and the journal's truncation
-    loses nothing; a last line without its newline was never answered and is
-    dropped.
+    and on a clean stop. Each checkpoint starts a new generation (GENERATION), so
+    a kill between a checkpoint and the journal's removal loses nothing and
+    replays nothing twice; a last line without its newline was never answered
+    and is dropped. A write that fails (OSError) changes neither the file, the
+    journal, nor the tables in memory.
     """
 
     REWRITE_LIMIT = 64 * 1024  # bytes of file below which a write rewrites the file
@@ -104,16 +180,26 @@ class TinyDBFile:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if self.path.parent and not self.path.parent.is_dir():
+        if not self.path.parent.is_dir():
             raise InvalidFixture(f"{self.path}: folder {self.path.parent} does not exist")
         self.journal_path = self.path.with_name(self.path.name + ".journal")
-        self.storage: AtomicJSONStorage | None = None
-        self.db = TinyDB(str(self.path), storage=self._make_storage)
-        if self.storage.read() is None and self.journal_path.exists():
-            raise InvalidFixture(f"{self.journal_path}: a journal without its database {self.path}; "
-                                 "restore the database or remove the journal")
+        self._lock = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._journal: int | None = None  # file descriptor, opened on the first journaled write
-        self._journal_size = self.journal_path.stat().st_size if self.journal_path.exists() else 0
+        self._journal_torn = False  # a failed append could not be cut off: cut it before the next one
+        try:
+            if self.path.exists() and not os.access(self.path, os.W_OK):
+                raise InvalidFixture(f"{self.path}: the database file is read-only; make it writable "
+                                     "or start without --db")
+            self.storage: AtomicJSONStorage | None = None
+            self.db = TinyDB(str(self.path), storage=self._make_storage)
+            if self.storage.read() is None and self.journal_path.exists():
+                raise InvalidFixture(f"{self.journal_path}: a journal without its database {self.path}; "
+                                     "restore the database or remove the journal")
+            self._journal_size = self.journal_path.stat().st_size if self.journal_path.exists() else 0
+            self._generation = _generation(self.storage.read() or {})
+        except BaseException:
+            self._lock.release()
+            raise
 
     def _make_storage(self, path: str) -> AtomicJSONStorage:
         self.storage = AtomicJSONStorage(path)
@@ -132,32 +218,32 @@ class TinyDBFile:
         unknown = sorted(set(tables) - set(COLLECTIONS) - {META_TABLE})
         if unknown:
             raise InvalidFixture(f"{self.path}: unknown table {unknown[0]!r}; is this an emma-mock database?")
+        meta = tables.get(META_TABLE, {}).get(str(META_ID), {})
+        if not isinstance(meta, dict) or not _is_int(meta.get(GENERATION, 0)):
+            raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged ({GENERATION})")
         replayed = self._replay(tables)
         document = {name: list(tables.get(name, {}).values()) for name in COLLECTIONS}
         dataset = validate([(str(self.path), document)])
         meta = tables.get(META_TABLE, {}).get(str(META_ID), {})
         next_ids = meta.get("next_ids", {}) if isinstance(meta, dict) else {}
-        if not isinstance(next_ids, dict) or not all(isinstance(v, int) for v in next_ids.values()):
+        if not isinstance(next_ids, dict) or not all(_is_int(v) for v in next_ids.values()):
             raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged (next_ids)")
         if replayed:
             self.checkpoint()  # the state checked whole: fold the journal in, start a new one
         return dataset, next_ids
 
-    def _reload(self) -> None:
-        """After a failed write: the tables as the file and its journal hold them."""
-        self.storage.reload()
-        if self.storage.read() is not None:
-            self._replay(self.storage.read())
-
     def _replay(self, tables: dict[str, dict[str, Any]]) -> int:
-        """Apply the journal's complete lines to the tables; the number applied."""
+        """Apply the journal's complete lines of the file's generation to the tables; the lines read."""
         if not self.journal_path.exists():
             return 0
         raw = self.journal_path.read_bytes()
         lines = raw.split(b"\n")[:-1]  # the part after the last newline is a write never answered
+        generation = self._generation
         for number, line in enumerate(lines, 1):
             try:
-                change = strict_json.loads(line)
+                change = strict_json.loads(line, max_depth=LINE_DEPTH)
+                if change.get(GENERATION, 0) != generation:
+                    continue  # written before the file's last checkpoint: already in it, or replaced
                 _apply(tables, change["puts"], change["deletes"], change["next_ids"])
             except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
                 raise InvalidFixture(f"{self.journal_path}: line {number} is damaged; "
@@ -170,16 +256,13 @@ class TinyDBFile:
 
         TinyDB's Table API rebuilds a whole table's dict on every operation, so the
         changed documents are set in the storage's tables directly (the file stays
-        TinyDB's format, `{table: {doc_id: document}}`).
+        TinyDB's format, `{table: {doc_id: document}}`). OSError: nothing changed.
         """
         if self.storage.size < self.REWRITE_LIMIT and not self._journal_size:
-            try:
-                self.storage.write(_apply(self.storage.read() or {}, puts, deletes, next_ids))
-            except BaseException:
-                self._reload()  # the file is as before: so must the tables be
-                raise
+            tables = {name: dict(table) for name, table in (self.storage.read() or {}).items()}  # small: cheap
+            self.storage.write(_apply(tables, puts, deletes, next_ids))
             return
-        line = json.dumps({"puts": puts, "deletes": deletes, "next_ids": next_ids},
+        line = json.dumps({GENERATION: self._generation, "puts": puts, "deletes": deletes, "next_ids": next_ids},
                           separators=(",", ":")).encode() + b"\n"
         self._append(line)  # durable first: the tables in memory change only once it is on disk
         _apply(self.storage.read(), puts, deletes, next_ids)
@@ -191,45 +274,89 @@ class TinyDBFile:
 
     def _append(self, line: bytes) -> None:
         if self._journal is None:
-            self._journal = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            _fsync_directory(self.path.parent)  # the new journal's name must survive a power loss too
+            journal = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                _fsync_directory(self.path.parent)  # the new journal's name must survive a power loss too
+            except OSError:
+                os.close(journal)
+                raise
+            self._journal = journal
+        if self._journal_torn:  # a half line from a failed append would glue onto this one
+            os.ftruncate(self._journal, self._journal_size)
+            self._journal_torn = False
         try:
             written = os.write(self._journal, line)
             if written != len(line):
-                raise OSError(f"short write to {self.journal_path}")
+                raise OSError(errno.ENOSPC, f"short write to {self.journal_path}")
             _fdatasync(self._journal)
         except OSError:
-            os.ftruncate(self._journal, self._journal_size)  # no half line left for the next write
+            try:
+                os.ftruncate(self._journal, self._journal_size)  # no half line left for the next write
+            except OSError:
+                self._journal_torn = True
             raise
         self._journal_size += len(line)
 
     def checkpoint(self, tables: dict[str, dict[str, Any]] | None = None) -> None:
-        """Replace the file with the whole state (or `tables`), then empty the journal."""
-        self.storage.write(tables if tables is not None else self.storage.read() or {})
+        """Replace the file with the whole state (or `tables`) in a new generation, then drop the journal.
+
+        OSError when the file could not be replaced: then nothing changed. Once it is
+        replaced the checkpoint holds, even if the journal cannot be removed (its
+        lines, of an older generation, are never replayed).
+        """
+        current = tables if tables is not None else self.storage.read() or {}
+        meta = current.get(META_TABLE, {}).get(str(META_ID), {})
+        generation = self._generation + 1
+        self.storage.write({**current, META_TABLE: {str(META_ID): {**meta, GENERATION: generation}}})
+        self._generation = generation
+        self._close_journal()
         if self._journal_size or self.journal_path.exists():
-            if self._journal is not None:
-                os.close(self._journal)
-                self._journal = None
-            self.journal_path.unlink(missing_ok=True)
-            self._journal_size = 0
+            try:
+                self.journal_path.unlink(missing_ok=True)
+                self._journal_size, self._journal_torn = 0, False
+            except OSError as exc:
+                log.warning("%s could not be removed (%s); its lines are of an older generation",
+                            self.journal_path, exc)
 
     def replace(self, dataset: Dataset, next_ids: dict[str, int]) -> None:
+        """Make `dataset` the whole state; OSError: nothing changed."""
         tables: dict[str, dict[str, Any]] = {
             name: {str(r[ID_FIELDS[name]]): r for r in getattr(dataset, name)} for name in COLLECTIONS}
         tables[META_TABLE] = {str(META_ID): {"next_ids": dict(next_ids)}}
-        try:
-            self.checkpoint(tables)
-        except BaseException:
-            self._reload()
-            raise
+        self.checkpoint(tables)
 
     def close(self) -> None:
-        """Fold the journal in, so the file alone holds the state after a clean stop."""
-        if self._journal_size:
-            self.checkpoint()
+        """Fold the journal in, so the file alone holds the state after a clean stop; free the file."""
+        try:
+            if self._journal_size:
+                self.checkpoint()
+        except OSError as exc:
+            log.warning("checkpoint of %s failed (%s); the journal keeps every write", self.path, exc)
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        """Free the file for another server, as a killed process would: the journal is not folded in."""
+        self._close_journal()
+        self._lock.release()
+
+    def _close_journal(self) -> None:
         if self._journal is not None:
-            os.close(self._journal)
+            try:
+                os.close(self._journal)
+            except OSError:
+                pass
             self._journal = None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _generation(tables: dict[str, dict[str, Any]]) -> int:
+    meta = tables.get(META_TABLE, {}).get(str(META_ID), {}) if isinstance(tables.get(META_TABLE), dict) else {}
+    generation = meta.get(GENERATION, 0) if isinstance(meta, dict) else 0
+    return generation if _is_int(generation) else 0
 
 
 _fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have only fsync
@@ -255,7 +382,8 @@ def _apply(tables: dict[str, dict[str, Any]], puts: dict[str, list[dict]], delet
         for record in puts.get(name, ()):
             table[str(record[ID_FIELDS[name]])] = record
     meta = tables.setdefault(META_TABLE, {}).get(str(META_ID), {})
-    old = meta.get("next_ids", {}) if isinstance(meta, dict) else {}
+    meta = meta if isinstance(meta, dict) else {}
+    old = meta.get("next_ids", {}) if isinstance(meta.get("next_ids"), dict) else {}
     merged = {name: max(value, old.get(name, 0)) for name, value in next_ids.items()}
-    tables[META_TABLE] = {str(META_ID): {"next_ids": merged}}
+    tables[META_TABLE] = {str(META_ID): {**meta, "next_ids": merged}}  # the generation is kept
     return tables

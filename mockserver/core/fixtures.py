@@ -243,6 +243,10 @@ def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
 def read_json(path: Path) -> Any:
     """Parse one JSON file, with errors that name the file and the line."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FIXTURE_BYTES:
+            raise InvalidFixture(f"{path}: is {size} bytes, over the {MAX_FIXTURE_BYTES // 2**20} MiB "
+                                 "a fixture file may hold")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidFixture(f"{path}: cannot be read ({exc.strerror or exc})") from None
@@ -252,6 +256,11 @@ def read_json(path: Path) -> Any:
         return strict_json.loads(text, max_depth=strict_json.DOCUMENT_DEPTH)
     except (ValueError, RecursionError) as exc:
         raise InvalidFixture(f"{path}: is not valid JSON ({exc})") from None
+
+
+# The largest fixture file (and `PUT /__admin/state` body) the server takes: twice the
+# 267 MB that `GET /__admin/state` answers with 1M touchpoints loaded (docs/decisions.md).
+MAX_FIXTURE_BYTES = 512 * 2**20
 
 
 def fixture_files(path: Path) -> list[Path]:

@@ -49,6 +49,15 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def _durable() -> Iterator[None]:
+    """A persistence call whose OSError (full disk, read-only file) is a 503: nothing was changed."""
+    try:
+        yield
+    except OSError as exc:
+        raise StorageFailed(f"the database file could not be written ({exc}); nothing was changed") from None
+
+
 class Persistence(Protocol):
     """Where writes go before they are applied in memory (see persistence.TinyDBFile)."""
 
@@ -141,7 +150,8 @@ class Store:
                 self._replace(self._seed)
                 return
             if self._persistence is not None:
-                self._persistence.replace(self._seed, self._seed_next_ids)
+                with _durable():
+                    self._persistence.replace(self._seed, self._seed_next_ids)
             self._rewind()
 
     def _rewind(self) -> None:
@@ -167,7 +177,8 @@ class Store:
         next_ids = {name: max((r[ID_FIELDS[name]] for r in getattr(dataset, name)), default=0) + 1
                     for name in SEQUENCES}
         if self._persistence is not None:
-            self._persistence.replace(dataset, next_ids)
+            with _durable():
+                self._persistence.replace(dataset, next_ids)
         self._load(dataset)
 
     def export(self) -> dict[str, list[dict]]:
@@ -234,12 +245,14 @@ class Store:
                 deletes: dict[str, list[int]] | None = None) -> None:
         """Make a write durable (when persisted), then apply it: children deleted first."""
         puts, deletes = puts or {}, deletes or {}
+        accounts = self._records["accounts"]
+        for records in puts.values():  # however a route read the path: no record of no account,
+            for record in records:     # which no state (file, upload, restart) could load again
+                if record["account_id"] not in accounts:
+                    raise NotFound(f"no account {record['account_id']}")
         if self._persistence is not None:
-            try:
+            with _durable():
                 self._persistence.save(puts, deletes, self._next_ids)
-            except OSError as exc:
-                raise StorageFailed(f"the database file could not be written ({exc}); "
-                                    "nothing was changed") from None
         undo = self._undo
         for collection in ("touchpoints", "members", "touchpoint_types"):
             for record_id in deletes.get(collection, ()):

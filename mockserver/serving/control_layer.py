@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .auth import account_in_path, admit
 from .console import ConsoleLog
-from ..config import MAX_BODY_BYTES
+from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import ApiError
 
 if TYPE_CHECKING:
@@ -55,6 +55,10 @@ class ControlLayer:
         if len(path) > 1 and path.endswith("/"):
             environ["PATH_INFO"] = path = path.rstrip("/") or "/"  # a trailing slash is accepted
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            refusal = _too_large(environ, path)
+            if refusal is not None:
+                start_response(*refusal[:2])
+                return [refusal[2]]
             return self.app(environ, start_response)
         return self._api(environ, start_response, path)
 
@@ -105,6 +109,30 @@ class ControlLayer:
             self.mock.journal.record(entry)
             if self.console is not None:
                 self.console.log(entry)
+
+
+def body_cap(method: str, path: str) -> int:
+    """The most bytes a request body may hold: 10 MiB, or a whole fixture for `PUT /__admin/state`."""
+    if method.upper() == "PUT" and path.rstrip("/") == ADMIN_PREFIX + "/state":
+        return MAX_STATE_BYTES
+    return MAX_BODY_BYTES
+
+
+def too_large_message(length: int, cap: int) -> str:
+    return (f"request body of {length} bytes is over the {cap} bytes ({cap // 2**20} MiB) "
+            "this endpoint accepts")
+
+
+def _too_large(environ: dict, path: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """A 413 answer, from the headers alone, when a `/__admin` body is over its cap."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None  # the server refuses a malformed Content-Length before we see it
+    cap = body_cap(environ.get("REQUEST_METHOD", "GET"), path)
+    if length <= cap:
+        return None
+    return _json_body(413, {"error": too_large_message(length, cap)})
 
 
 def _buffer_body(environ: dict) -> bytes | int:

@@ -195,7 +195,11 @@ class MockServer(MockClient):
     # --- life cycle ---------------------------------------------------------------------
 
     def start(self) -> MockServer:
-        self._server = Server(self.app, self.config.host, self.config.port, self.config.threads)
+        try:
+            self._server = Server(self.app, self.config.host, self.config.port, self.config.threads)
+        except BaseException:
+            self._mock.close()  # free the --db file for the next try
+            raise
         self._url = self._server.url
         self._thread = threading.Thread(target=self._server.serve_forever, name="emma-mock", daemon=True)
         self._thread.start()

@@ -1,0 +1,346 @@
+"""Attacks on `--db FILE` (SPEC §5): two servers on one file, writes a restart refuses, unwritable files.
+
+Every acknowledged write must load again after a kill; a file that cannot be
+written is one line and exit status 2 at start and a 503 that changes nothing
+while running. "Killed" in-process means the file is let go without the clean
+stop's fold-in (TinyDBFile.release), which leaves the files as SIGKILL does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import requests
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from mockserver import Config, MockServer, create_app
+from mockserver.core import strict_json
+from mockserver.core.errors import InvalidFixture
+from mockserver.core.filestore import TinyDBFile
+from helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli
+
+_open: list = []
+
+
+def open_app(db, **kwargs):
+    app = create_app(Config(db=db, auth=False, **kwargs))
+    _open.append(app)
+    return app
+
+
+def kill(app) -> None:
+    """Let the file go as SIGKILL would: no fold-in of the journal, no clean stop."""
+    app.extensions["emma_mock"].database.release()
+
+
+@pytest.fixture(autouse=True)
+def _release_files():
+    yield
+    while _open:
+        kill(_open.pop())
+
+
+def big_fixture(folder: Path, touchpoints: int = 1500) -> Path:
+    """A fixture whose database file is past REWRITE_LIMIT, so writes go to the journal."""
+    doc = {"accounts": [{"account_id": 100, "public_key": "demo-public-key", "private_key": "demo-private-key"}],
+           "members": [{"account_id": 100, "member_id": 1, "email": "m@example.com"}],
+           "touchpoint_types": [{"account_id": 100, "touchpoint_type_id": 1, "type_name": "t", "display_name": "T"}],
+           "touchpoints": [{"account_id": 100, "touchpoint_id": i, "member_id": 1, "touchpoint_type_id": 1,
+                            "touchpoint_timestamp": "@D:2025-01-01T00:00:00", "inserted_at": "@D:2025-01-01T00:00:00"}
+                           for i in range(1, touchpoints + 1)]}
+    path = folder / "big.json"
+    path.write_text(json.dumps(doc))
+    assert (len(json.dumps(doc)) > TinyDBFile.REWRITE_LIMIT) == (touchpoints > 1000)
+    return path
+
+
+def nested(depth: int) -> dict:
+    """An object `depth` levels deep."""
+    value: dict = {}
+    for _ in range(depth - 1):
+        value = {"n": value}
+    return value
+
+
+def one_line_exit_2(result: subprocess.CompletedProcess, *words: str) -> str:
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, f"expected one error line, got {result.stderr.decode()!r}"
+    assert "Traceback" not in lines[0] and b"serving on" not in result.stdout
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+# --- one server per file --------------------------------------------------------------------------
+
+def test_a_second_server_on_a_file_in_use_is_refused_and_a_kill_frees_the_file(tmp_path):
+    db = tmp_path / "state.json"
+    first = CLIServer("--db", str(db))
+    try:
+        session = requests.Session()
+        session.auth = DEMO_AUTH
+        created = [session.post(f"{first.url}/100/touchpoints", json={"type_name": f"kept{n}", "display_name": "K"},
+                                timeout=10).json()["touchpoint_type_id"] for n in range(3)]
+        session.close()
+        second = run_cli("--db", str(db))
+        one_line_exit_2(second, str(db), "in use", str(first.pid))
+        assert get_state(first.url)["touchpoint_types"][-1]["touchpoint_type_id"] == created[-1]
+    finally:
+        first.process.send_signal(signal.SIGKILL)
+        first.kill()
+    with CLIServer("--db", str(db)) as again:  # the lock went with the killed process
+        ids = {t["touchpoint_type_id"] for t in get_state(again.url)["touchpoint_types"]}
+    assert set(created) <= ids
+
+
+def test_two_mock_servers_in_one_process_cannot_share_a_file(tmp_path):
+    db = tmp_path / "state.json"
+    with MockServer(port=0, db=db) as server:
+        with pytest.raises(InvalidFixture, match="in use by another emma-mock server"):
+            MockServer(port=0, db=db)
+        assert server.session.post(server.url + "/100/members/add", json={"email": "one@example.com"}).ok
+    with MockServer(port=0, db=db) as again:  # free once the first stopped
+        assert any(m["email"] == "one@example.com" for m in get_state(again.url)["members"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_a_file_that_fails_to_load_is_left_free(tmp_path):
+    db = tmp_path / "state.json"
+    db.write_text("{broken")
+    for _ in range(2):  # the failed start did not keep the lock
+        with pytest.raises(InvalidFixture, match="not valid JSON"):
+            open_app(db)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+# --- whatever a write accepts, a restart loads ----------------------------------------------------
+
+@pytest.mark.parametrize("journal", [True, False], ids=["journal", "rewrite"])
+def test_writes_at_the_nesting_cap_load_after_a_kill(tmp_path, journal):
+    db = tmp_path / "state.json"
+    fixtures = big_fixture(tmp_path) if journal else big_fixture(tmp_path, touchpoints=1)
+    app = open_app(db, fixtures=fixtures)
+    client = app.test_client()
+    cap = strict_json.MAX_DEPTH
+    touchpoint = client.post("/100/touchpoints/members", data=json.dumps(
+        {"touchpoints": [{"member_id": 1, "touchpoint_type_id": 1, "attributes": nested(cap - 3)}]}),
+        content_type="application/json")
+    member = client.post("/100/members/add", data=json.dumps({"email": "deep@example.com", "fields": nested(cap - 1)}),
+                         content_type="application/json")
+    assert touchpoint.status_code == 200 and member.status_code == 200, (touchpoint.json, member.json)
+    assert (tmp_path / "state.json.journal").exists() == journal
+    state = client.get("/__admin/state").json
+    kill(app)
+    assert open_app(db).test_client().get("/__admin/state").json == state
+
+
+def test_a_write_to_an_account_that_does_not_exist_never_reaches_the_file(tmp_path):
+    db = tmp_path / "state.json"
+    with MockServer(port=0, db=db, auth=False) as server:
+        host, port = server.url.split("//")[1].split(":")
+        body = b'{"type_name": "ghost", "display_name": "Ghost"}'
+        path = b"/%D9%A9%D9%A9%D9%A9/touchpoints"  # 999 in Arabic-Indic digits (no account 999)
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, answer
+        state = get_state(server.url)
+        assert all(t["account_id"] in (100, 101) for t in state["touchpoint_types"])
+        assert requests.put(server.url + "/__admin/state", json=state, timeout=10).status_code == 200
+    with MockServer(port=0, db=db) as again:
+        assert get_state(again.url) == state
+
+
+_text = st.text(st.characters(codec=None, blacklist_categories=()), max_size=30)  # lone surrogates too
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10 ** 30), 10 ** 30) | st.floats(allow_nan=False, allow_infinity=False)
+    | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3), max_leaves=12)
+_write = st.one_of(
+    st.fixed_dictionaries({"touchpoints": st.lists(st.fixed_dictionaries(
+        {"member_id": st.just(444), "type_name": st.just("visited_website")},
+        optional={"attributes": st.dictionaries(_text, _json, max_size=4),
+                  "touchpoint_monetary_value": st.floats(allow_nan=False, allow_infinity=False) | st.integers(-10**300, 10**300),
+                  "mailing_id": st.integers(-(10 ** 40), 10 ** 40),
+                  "touchpoint_timestamp": st.datetimes().map(lambda d: d.isoformat(timespec="seconds") + "Z")}),
+        min_size=1, max_size=3)}).map(lambda body: ("/100/touchpoints/members", body)),
+    st.fixed_dictionaries({"email": st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.[a-z]{2,3}", fullmatch=True),
+                           "fields": st.dictionaries(_text, _json, max_size=4)})
+    .map(lambda body: ("/100/members/add", body)),
+    st.fixed_dictionaries({"type_name": _text.filter(str.strip), "display_name": _text.filter(str.strip)})
+    .map(lambda body: ("/100/touchpoints", body)),
+)
+
+
+@pytest.mark.parametrize("journal", [True, False], ids=["journal", "rewrite"])
+def test_every_accepted_write_loads_after_a_kill(tmp_path_factory, monkeypatch, journal):
+    if journal:
+        monkeypatch.setattr(TinyDBFile, "REWRITE_LIMIT", 0)
+
+    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(_write, min_size=1, max_size=6))
+    def check(writes):
+        db = tmp_path_factory.mktemp("prop") / "state.json"
+        app = open_app(db)
+        client = app.test_client()
+        for path, body in writes:
+            client.post(path, data=json.dumps(body), content_type="application/json")
+        state = client.get("/__admin/state").json
+        kill(app)
+        _open.remove(app)
+        reopened = open_app(db)
+        assert reopened.test_client().get("/__admin/state").json == state
+        kill(reopened)
+        _open.remove(reopened)
+
+    check()
+
+
+def test_journal_lines_left_by_a_kill_during_a_state_upload_are_not_replayed(tmp_path):
+    """Killed after the new file was in place but before the journal was removed."""
+    db = tmp_path / "state.json"
+    app = open_app(db, fixtures=big_fixture(tmp_path))
+    client = app.test_client()
+    for _ in range(3):
+        assert client.post("/100/touchpoints/members", json={"touchpoints": [
+            {"member_id": 1, "touchpoint_type_id": 1}]}).status_code == 200
+    journal = tmp_path / "state.json.journal"
+    old_lines = journal.read_bytes()
+    uploaded = {"accounts": [{"account_id": 100, "public_key": "p", "private_key": "s"}],
+                "members": [{"account_id": 100, "member_id": 7, "email": "new@example.com"}]}
+    assert client.put("/__admin/state", json=uploaded).status_code == 200
+    state = client.get("/__admin/state").json
+    kill(app)
+    journal.write_bytes(old_lines)  # as if the kill came before its removal
+    assert open_app(db).test_client().get("/__admin/state").json == state
+
+
+# --- a file that cannot be written ----------------------------------------------------------------
+
+def _as_nobody() -> list[str]:
+    """A command prefix that drops root, for whom permission bits do not apply."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permission bits cannot be tested")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.fixture
+def open_folder():
+    """A folder anyone may enter (pytest's tmp_path is root's own, mode 700)."""
+    folder = Path(tempfile.mkdtemp(prefix="emma-mock-ro-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.parametrize("case", ["read-only folder", "read-only file", "parent is a file", "no such folder"])
+def test_an_unwritable_db_is_one_line_and_exit_2_at_start(open_folder, case):
+    if case == "read-only folder":
+        (open_folder / "ro").mkdir(mode=0o555)
+        db = open_folder / "ro" / "state.json"
+    elif case == "read-only file":
+        good = open_folder / "seed" / "state.json"
+        good.parent.mkdir()
+        with MockServer(port=0, db=good):
+            pass
+        (open_folder / "rw").mkdir(mode=0o777)
+        (open_folder / "rw").chmod(0o777)
+        db = open_folder / "rw" / "state.json"
+        shutil.copy(good, db)
+        db.chmod(0o444)
+    elif case == "parent is a file":
+        (open_folder / "file").write_text("x")
+        db = open_folder / "file" / "state.json"
+    else:
+        db = open_folder / "missing" / "state.json"
+    before = db.read_bytes() if db.exists() else None
+    prefix = _as_nobody() if case.startswith("read-only") else []
+    result = subprocess.run([*prefix, sys.executable, "-m", "mockserver", "--port", "0", "--db", str(db)],
+                            capture_output=True, timeout=30, cwd=str(REPO))
+    one_line_exit_2(result)
+    if before is not None:
+        assert db.read_bytes() == before
+
+
+def _full_disk(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("journal", [True, False], ids=["journal", "rewrite"])
+def test_a_full_disk_is_503_and_changes_nothing_for_writes_reset_and_upload(tmp_path, monkeypatch, journal):
+    db = tmp_path / "state.json"
+    app = open_app(db, fixtures=big_fixture(tmp_path) if journal else big_fixture(tmp_path, 1))
+    client = app.test_client()
+    assert client.post("/100/touchpoints/members", json={"touchpoints": [
+        {"member_id": 1, "touchpoint_type_id": 1}]}).status_code == 200
+    files = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    state = client.get("/__admin/state").json
+    for call in ("os.fsync", "_fdatasync", "os.write"):  # a full disk: no data reaches it
+        monkeypatch.setattr(f"mockserver.core.filestore.{call}", _full_disk)
+    attempts = [
+        client.post("/100/touchpoints/members", json={"touchpoints": [{"member_id": 1, "touchpoint_type_id": 1}]}),
+        client.post("/100/members/add", json={"email": "lost@example.com"}),
+        client.delete("/100/touchpoints/members/touchpoints/1"),
+        client.post("/__admin/reset"),
+        client.put("/__admin/state", json={"accounts": [{"account_id": 100, "public_key": "p", "private_key": "s"}]}),
+    ]
+    monkeypatch.undo()
+    for response in attempts:
+        assert response.status_code == 503, (response.request.path, response.json)
+        assert "could not be written" in response.json["error"]
+    assert client.get("/__admin/state").json == state
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == files
+    assert client.post("/__admin/reset").status_code == 200  # the disk has room again
+    state = client.get("/__admin/state").json
+    kill(app)
+    assert open_app(db).test_client().get("/__admin/state").json == state
+
+
+def test_a_failed_rename_is_503_for_reset_and_upload(tmp_path, monkeypatch):
+    db = tmp_path / "state.json"
+    client = open_app(db).test_client()
+    client.delete("/100/touchpoints/300")
+    before, state = db.read_bytes(), client.get("/__admin/state").json
+    monkeypatch.setattr("mockserver.core.filestore.os.replace", _full_disk)
+    assert client.post("/__admin/reset").status_code == 503
+    assert client.put("/__admin/state", json=state).status_code == 503
+    monkeypatch.undo()
+    assert db.read_bytes() == before and client.get("/__admin/state").json == state
+    assert client.get("/__admin/faults").status_code == 200
+
+
+def test_a_half_written_journal_line_that_cannot_be_cut_does_not_damage_the_next_write(tmp_path, monkeypatch):
+    db = tmp_path / "state.json"
+    app = open_app(db, fixtures=big_fixture(tmp_path))
+    client = app.test_client()
+    body = {"touchpoints": [{"member_id": 1, "touchpoint_type_id": 1}]}
+    assert client.post("/100/touchpoints/members", json=body).status_code == 200
+    real_write = os.write
+
+    def half_write(fd, data):
+        return real_write(fd, data[: len(data) // 2])  # the disk filled up mid-line
+
+    monkeypatch.setattr("mockserver.core.filestore.os.write", half_write)
+    monkeypatch.setattr("mockserver.core.filestore.os.ftruncate", _full_disk)
+    assert client.post("/100/touchpoints/members", json=body).status_code == 503
+    monkeypatch.undo()
+    kept = client.post("/100/touchpoints/members", json=body)
+    assert kept.status_code == 200
+    state = client.get("/__admin/state").json
+    kill(app)
+    assert open_app(db).test_client().get("/__admin/state").json == state
