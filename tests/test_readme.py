@@ -1,7 +1,9 @@
 """Every example of the README (and docs/curl.md) runs as written, against a real server.
 
 The server is the CLI, `emma-mock`, on http://127.0.0.1:8080 as the README says, so these tests
-share one xdist worker (group "port-8080") and fail with a clear message when 8080 is taken.
+share one xdist worker (group "port-8080"). When something else on the machine holds 8080 (other
+suites share CI machines), the server takes a free port and every `:8080` of the docs' commands,
+files and shown output is read as that port; the test output says so.
 Shell sessions run in bash with this virtual environment first on PATH, in a folder holding the
 README's Python files; their output is compared with the shown output, dates and durations
 masked. Every test file of the README also runs with `python -m pytest`, once against the
@@ -30,7 +32,7 @@ from readme_blocks import Block, blocks, matches, run_session, session, user_env
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 RUNNABLE_DOCS = [README, ROOT / "docs" / "curl.md"]
-URL = "http://127.0.0.1:8080"
+DOCS_PORT = 8080
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.xdist_group("port-8080")
@@ -47,18 +49,36 @@ RUN_ELSEWHERE = {
 }
 
 
-class CLIServer:
-    """`emma-mock` on port 8080, its console read in the background."""
-
-    def __init__(self, workdir: Path):
+def _free_port() -> int:
+    """8080, the docs' port, when it is free; else any free port."""
+    for candidate in (DOCS_PORT, 0):
         with socket.socket() as probe:
             try:
-                probe.bind(("127.0.0.1", 8080))
+                probe.bind(("127.0.0.1", candidate))
             except OSError:
-                pytest.fail("port 8080 is taken: the README's examples use http://127.0.0.1:8080; "
-                            "stop whatever listens there and run again")
+                continue
+            return int(probe.getsockname()[1])
+    raise AssertionError("no free port")
+
+
+PORT = _free_port()
+URL = f"http://127.0.0.1:{PORT}"
+if PORT != DOCS_PORT:
+    print(f"test_readme: port {DOCS_PORT} is taken on this machine; the docs' examples run on {PORT}")
+
+
+def here(text: str) -> str:
+    """The docs' text with their port read as the port these tests use."""
+    return re.sub(rf"\b(127\.0\.0\.1|localhost):{DOCS_PORT}\b", rf"\1:{PORT}", text)
+
+
+class CLIServer:
+    """`emma-mock` (on 8080 unless taken), its console read in the background."""
+
+    def __init__(self, workdir: Path):
         self.lines: list[str] = []
-        self.process = subprocess.Popen([str(BIN / "emma-mock")], cwd=workdir, env=user_env(BIN, workdir), text=True,
+        env = {**user_env(BIN, workdir), "MOCKSERVER_PORT": str(PORT)}
+        self.process = subprocess.Popen([str(BIN / "emma-mock")], cwd=workdir, env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=self._read, daemon=True).start()
         self.wait_for(lambda: any(line.startswith("  control:") for line in self.lines), "its banner")
@@ -89,7 +109,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding every Python file the docs show, as a reader would save them."""
     folder = tmp_path_factory.mktemp("reader")
     for block in python_blocks():
-        (folder / block.file_name).write_text(block.text, encoding="utf-8")
+        (folder / block.file_name).write_text(here(block.text), encoding="utf-8")
     return folder
 
 
@@ -117,7 +137,7 @@ def test_every_python_block_names_its_file():
 @pytest.mark.parametrize("block", doc_blocks("console"), ids=str)
 def test_shell_session_runs_as_shown(block: Block, server: CLIServer, workdir: Path):
     server.reset()
-    steps = session(block)
+    steps = [(here(command), here(shown)) for command, shown in session(block)]
     outputs = run_session([command for command, _ in steps], workdir, user_env(BIN, workdir))
     for (command, shown), real in zip(steps, outputs, strict=True):
         assert matches(shown, real), f"{block}: `{command}` printed\n{real}\n\nbut the docs show\n{shown}"
@@ -150,7 +170,7 @@ def test_the_banner_and_console_log_are_as_shown(server: CLIServer):
     server.wait_for(lambda: len(server.lines) > banner_end + 1, "a console line")
     first_log = next(line for line in server.lines[banner_end + 1:] if " /100/touchpoints " in line)
     real = "\n".join([*banner, first_log])
-    assert matches(shown.text, real), f"emma-mock printed\n{real}\n\nbut the README shows\n{shown.text}"
+    assert matches(here(shown.text), real), f"emma-mock printed\n{real}\n\nbut the README shows\n{shown.text}"
 
 
 def test_the_fixture_example_loads(server: CLIServer):
