@@ -43,28 +43,14 @@ RUN_ELSEWHERE = {
         "the server these tests start is this virtual environment's emma-mock",
     "python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/pytest":
         ".ci/run runs it (test_the_contributors_command_is_the_one_ci_runs)",
-    "pip install /path/to/emma-mock": "a placeholder path: run by hand from a fresh clone (docs/testing.md)",
+    "pip install pytest /path/to/emma-mock": "a placeholder path: run by hand from a fresh clone (docs/testing.md)",
     "docker build -t emma-mock . && docker run -p 8080:8080 emma-mock":
         "tests/test_container.py runs these lines where a container engine is set up (CI)",
 }
 
 
-def _free_port() -> int:
-    """8080, the docs' port, when it is free; else any free port."""
-    for candidate in (DOCS_PORT, 0):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", candidate))
-            except OSError:
-                continue
-            return int(probe.getsockname()[1])
-    raise AssertionError("no free port")
-
-
-PORT = _free_port()
+PORT = DOCS_PORT  # the port the server got: 8080 unless something else holds it
 URL = f"http://127.0.0.1:{PORT}"
-if PORT != DOCS_PORT:
-    print(f"test_readme: port {DOCS_PORT} is taken on this machine; the docs' examples run on {PORT}")
 
 
 def here(text: str) -> str:
@@ -73,15 +59,27 @@ def here(text: str) -> str:
 
 
 class CLIServer:
-    """`emma-mock` (on 8080 unless taken), its console read in the background."""
+    """`emma-mock` on 8080, or on a free port when 8080 is held; its console read in the background."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, port: int):
         self.lines: list[str] = []
-        env = {**user_env(BIN, workdir), "MOCKSERVER_PORT": str(PORT)}
+        self.folder = workdir
+        env = {**user_env(BIN, workdir), "MOCKSERVER_PORT": str(port)}
         self.process = subprocess.Popen([str(BIN / "emma-mock")], cwd=workdir, env=env, text=True,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=self._read, daemon=True).start()
         self.wait_for(lambda: any(line.startswith("  control:") for line in self.lines), "its banner")
+        self.port = int(self.lines[0].rsplit(":", 1)[1])
+
+    @classmethod
+    def start(cls, workdir: Path) -> CLIServer:
+        try:
+            return cls(workdir, DOCS_PORT)
+        except AssertionError as refused:
+            if "cannot listen" not in str(refused):
+                raise
+        print(f"test_readme: port {DOCS_PORT} is taken on this machine; the docs' examples run on a free port")
+        return cls(workdir, 0)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -105,19 +103,21 @@ class CLIServer:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding every Python file the docs show, as a reader would save them."""
-    folder = tmp_path_factory.mktemp("reader")
-    for block in python_blocks():
-        (folder / block.file_name).write_text(here(block.text), encoding="utf-8")
-    return folder
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CLIServer]:
+    global PORT, URL
+    running = CLIServer.start(tmp_path_factory.mktemp("reader"))
+    PORT, URL = running.port, f"http://127.0.0.1:{running.port}"
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="module")
-def server(workdir: Path) -> Iterator[CLIServer]:
-    running = CLIServer(workdir)
-    yield running
-    running.stop()
+def workdir(server: CLIServer) -> Path:
+    """The server's folder, holding every Python file the docs show, as a reader would save them."""
+    folder = server.folder
+    for block in python_blocks():
+        (folder / block.file_name).write_text(here(block.text), encoding="utf-8")
+    return folder
 
 
 def doc_blocks(lang: str | None = None) -> list[Block]:
