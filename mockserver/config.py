@@ -26,7 +26,7 @@ def on_off(value: str) -> bool:
 
 def port_number(value: str) -> int:
     try:
-        port = int(value)
+        port = int(value) if value.isascii() else -1  # int() would also read Unicode digits
     except ValueError:
         raise ValueError(f"expected a port number, got {value!r}") from None
     if not 0 <= port <= 65535:
@@ -36,7 +36,7 @@ def port_number(value: str) -> int:
 
 def positive_int(value: str) -> int:
     try:
-        number = int(value)
+        number = int(value) if value.isascii() else 0  # int() would also read Unicode digits
     except ValueError:
         number = 0
     if number < 1:

@@ -158,7 +158,8 @@ def test_faults_list_delete_and_clear(client):
 @pytest.mark.parametrize("spec", [{}, {"method": "GET"}, {"status": "500"}, {"status": 99}, {"delay_ms": -1},
                                   {"delay_ms": [5, 1]}, {"delay_ms": "x"}, {"action": "explode"},
                                   {"status": 500, "times": 0}, {"status": 500, "probability": 2},
-                                  {"status": 500, "path": "no-slash"}, {"status": 500, "colour": "red"}, []])
+                                  {"status": 500, "path": ""}, {"status": 500, "path": "/" * 257},
+                                  {"status": 500, "colour": "red"}, []])
 def test_bad_faults_are_400(client, spec):
     response = client.post("/__admin/faults", json=spec)
     assert response.status_code == 400

@@ -21,6 +21,7 @@ from mockserver.control import journal as journal_module
 from mockserver.control.journal import Journal
 from mockserver.core import fixtures
 from mockserver.core.errors import InvalidFixture
+from mockserver.core.globs import MAX_GLOB
 from mockserver.serving import server as server_module
 
 AUTH = "Basic " + base64.b64encode(b"demo-public-key:demo-private-key").decode()
@@ -153,7 +154,7 @@ def test_a_fault_s_fields_are_capped(client, spec, field):
 
 def test_api_stays_fast_with_the_most_faults_of_the_longest_globs(server):
     for n in range(faults_module.MAX_FAULTS):
-        glob = "/" + "*a" * ((faults_module.MAX_GLOB_CHARS - 1) // 2)
+        glob = "/" + "*a" * ((MAX_GLOB - 1) // 2)
         assert server.session.post(f"{server.url}/__admin/faults",
                                    json={"path": glob, "status": 500}).status_code == 200
     path = "/100/touchpoints?x=" + "a" * 200

@@ -149,14 +149,15 @@ def test_a_good_body_is_json_whatever_the_content_type(fresh, content_type):
 
 
 def test_numbers_and_strings_that_do_get_stored_come_back_as_json(fresh):
-    """Bodies the API accepts (huge ints, NUL and lone surrogates in strings) still render everywhere."""
+    """Bodies the API accepts (huge ints, NUL in strings) still render everywhere (lone surrogates: a 400,
+    see test_attacks_paths_and_input.py)."""
     client = fresh()
     accepted = [
         ("/100/touchpoints/members", b'{"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300, "mailing_id": '
          + NEAR_LIMIT_DIGITS.encode() + b', "attributes": {"n": -' + NEAR_LIMIT_DIGITS.encode()
-         + b', "s": "\\u0000\\ud800"}}]}'),
-        ("/100/touchpoints", b'{"type_name": "a\\u0000b", "display_name": "\\udfff"}'),
-        ("/100/members/add", b'{"email": "nul\\u0000x@example.com", "fields": {"\\u0000": "\\ud800"}}'),
+         + b', "s": "\\u0000\\ud83d\\ude00"}}]}'),
+        ("/100/touchpoints", b'{"type_name": "a\\u0000b", "display_name": "\\ud83d\\ude00"}'),
+        ("/100/members/add", b'{"email": "nul\\u0000x@example.com", "fields": {"\\u0000": "\\ud83d\\ude00"}}'),
     ]
     for path, body in accepted:
         response = client.post(path, data=body)

@@ -7,7 +7,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from mockserver import Config, create_app
-from mockserver.control.openapi import DATE_PATTERN, REQUEST_DATE_PATTERN, document
+from mockserver.control.openapi import DATE_PATTERN, NOT_API_ENDPOINTS, REQUEST_DATE_PATTERN, document
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
 
@@ -18,9 +18,10 @@ def _shape(path: str) -> str:
 
 
 def _routes(app) -> set[tuple[str, str, str]]:
-    """(path shape, method, endpoint) for every route the app serves, HEAD and static left out."""
+    """(path shape, method, endpoint) for every route the app serves, HEAD, static and the dashboard left out."""
     return {(_shape(rule.rule), method.lower(), rule.endpoint)
-            for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" and rule.endpoint not in NOT_API_ENDPOINTS
             for method in rule.methods if method not in ("HEAD", "OPTIONS")}
 
 

@@ -7,7 +7,7 @@ from ._context import store
 blueprint = Blueprint("touchpoint_types", __name__)
 
 
-@blueprint.post("/<int:account_id>/touchpoints")
+@blueprint.post("/<id:account_id>/touchpoints")
 def create_touchpoint_type(account_id: int):
     """Create a type; `type_name` must be new in the account."""
     body = json_object()
@@ -15,20 +15,20 @@ def create_touchpoint_type(account_id: int):
         account_id, required_text(body, "type_name"), required_text(body, "display_name")))
 
 
-@blueprint.get("/<int:account_id>/touchpoints")
+@blueprint.get("/<id:account_id>/touchpoints")
 def list_touchpoint_types(account_id: int):
     """The account's types, oldest first."""
     return listing(page(), lambda: store().count_touchpoint_types(account_id),
                    lambda start, end: store().list_touchpoint_types(account_id, start, end))
 
 
-@blueprint.get("/<int:account_id>/touchpoints/<int:type_id>")
+@blueprint.get("/<id:account_id>/touchpoints/<id:type_id>")
 def get_touchpoint_type(account_id: int, type_id: int):
     """One type."""
     return reply(store().get_touchpoint_type(account_id, type_id))
 
 
-@blueprint.put("/<int:account_id>/touchpoints/<int:type_id>")
+@blueprint.put("/<id:account_id>/touchpoints/<id:type_id>")
 def update_touchpoint_type(account_id: int, type_id: int):
     """Rename a type; both fields are required, as on create."""
     body = json_object()
@@ -36,7 +36,7 @@ def update_touchpoint_type(account_id: int, type_id: int):
         account_id, type_id, required_text(body, "type_name"), required_text(body, "display_name")))
 
 
-@blueprint.delete("/<int:account_id>/touchpoints/<int:type_id>")
+@blueprint.delete("/<id:account_id>/touchpoints/<id:type_id>")
 def delete_touchpoint_type(account_id: int, type_id: int):
     """Delete a type and all its touchpoints."""
     store().delete_touchpoint_type(account_id, type_id)

@@ -58,7 +58,7 @@ def _item(index: int, raw: Any) -> TouchpointInput:
     )
 
 
-@blueprint.post("/<int:account_id>/touchpoints/members")
+@blueprint.post("/<id:account_id>/touchpoints/members")
 def create_touchpoints(account_id: int):
     """Create 1 to 10 touchpoints, all or none."""
     items = json_object().get("touchpoints")
@@ -67,20 +67,20 @@ def create_touchpoints(account_id: int):
     return reply(store().create_touchpoints(account_id, [_item(i, raw) for i, raw in enumerate(items)]))
 
 
-@blueprint.get("/<int:account_id>/touchpoints/members/<int:member_id>")
+@blueprint.get("/<id:account_id>/touchpoints/members/<id:member_id>")
 def list_member_touchpoints(account_id: int, member_id: int):
     """A member's touchpoints by timestamp."""
     return listing(page(), lambda: store().count_member_touchpoints(account_id, member_id),
                    lambda start, end: store().member_touchpoints(account_id, member_id, start, end))
 
 
-@blueprint.get("/<int:account_id>/touchpoints/members/touchpoints/<int:touchpoint_id>")
+@blueprint.get("/<id:account_id>/touchpoints/members/touchpoints/<id:touchpoint_id>")
 def get_touchpoint(account_id: int, touchpoint_id: int):
     """One touchpoint."""
     return reply(store().get_touchpoint(account_id, touchpoint_id))
 
 
-@blueprint.delete("/<int:account_id>/touchpoints/members/touchpoints/<int:touchpoint_id>")
+@blueprint.delete("/<id:account_id>/touchpoints/members/touchpoints/<id:touchpoint_id>")
 def delete_touchpoint(account_id: int, touchpoint_id: int):
     """Delete one touchpoint."""
     store().delete_touchpoint(account_id, touchpoint_id)

@@ -11,15 +11,14 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
 from ..core.errors import BadRequest
+from ..core.globs import MAX_GLOB, glob_matches
 
 MAX_DELAY_MS = 600_000
 MAX_FAULTS = 100  # active at once; every API request is matched against them
 MAX_FAULT_BODY_BYTES = 64 * 1024  # a fault's `body`, as JSON with non-ASCII escaped
-MAX_GLOB_CHARS = 1024  # a fault's `path` glob
 MAX_TEXT_CHARS = 1024  # `method` and a string `seed`
 _FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
 
@@ -55,7 +54,7 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
             return False
-        return not self.path or fnmatchcase(path, self.path)
+        return not self.path or glob_matches(path, self.path)
 
     def delay_seconds(self) -> float:
         if self.delay_ms is None:
@@ -92,10 +91,9 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
     if method is not None and (not isinstance(method, str) or not method.strip()
                                or len(method) > MAX_TEXT_CHARS):
         raise BadRequest("'method' must be an HTTP method such as \"POST\"")
-    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
-        raise BadRequest("'path' must be a path glob starting with '/', such as \"/100/touchpoints*\"")
-    if path is not None and len(path) > MAX_GLOB_CHARS:
-        raise BadRequest(f"'path' is {len(path)} characters; a glob may have at most {MAX_GLOB_CHARS}")
+    if path is not None and (not isinstance(path, str) or not 1 <= len(path) <= MAX_GLOB):
+        raise BadRequest(f"'path' must be a path glob of 1 to {MAX_GLOB} characters, "
+                         "such as \"/100/touchpoints*\" or \"*\"")
     if "body" in spec and len(json.dumps(spec["body"])) > MAX_FAULT_BODY_BYTES:
         raise BadRequest(f"'body' is over {MAX_FAULT_BODY_BYTES // 1024} KiB as JSON; send a smaller one")
     if status is not None and (not isinstance(status, int) or isinstance(status, bool)
@@ -131,6 +129,7 @@ class Faults:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.version = 0  # moves whenever the list or a fault's counters change
 
     def add(self, spec: Any) -> Fault:
         with self._lock:
@@ -139,6 +138,7 @@ class Faults:
                                  "remove some (DELETE /__admin/faults/{id}, or DELETE /__admin/faults)")
             fault = parse_fault(spec, next(self._ids))
             self._faults.append(fault)
+            self.version += 1
             return fault
 
     def list(self) -> list[dict[str, Any]]:
@@ -149,11 +149,13 @@ class Faults:
         with self._lock:
             before = len(self._faults)
             self._faults = [f for f in self._faults if f.id != fault_id]
+            self.version += 1
             return len(self._faults) < before
 
     def clear(self) -> None:
         with self._lock:
             self._faults = []
+            self.version += 1
 
     def fire(self, method: str, path: str) -> Fault | None:
         """The fault this request triggers, if any, counting it against its `times`."""
@@ -166,6 +168,7 @@ class Faults:
                 if fault.probability is not None and fault._random.random() >= fault.probability:
                     continue
                 fault.matched += 1
+                self.version += 1
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times == 0:

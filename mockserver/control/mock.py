@@ -46,6 +46,12 @@ class Mock:
         self.faults = Faults()
         self.rate_limit = RateLimiter()
 
+    def changes(self) -> dict[str, int]:
+        """Counters that move when something the dashboard shows changes (`GET /__admin/changes`)."""
+        return {"state": self.store.version, "requests": self.journal.latest_id,
+                "controls": self.faults.version + self.clock.version + self.rate_limit.version,
+                "cleared": self.journal.cleared}
+
     def close(self) -> None:
         """On a clean stop: leave the database file whole (its journal folded in)."""
         if self.database is not None:

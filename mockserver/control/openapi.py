@@ -26,6 +26,10 @@ REQUEST_DATE_PATTERN = (
 
 JSON = "application/json"
 
+# The dashboard's page and assets (`/`, `/__dashboard/<name>`) are served by the app but are not
+# API: HTML, CSS and JavaScript for a person. They are left out of this document on purpose.
+NOT_API_ENDPOINTS = frozenset({"dashboard.page", "dashboard.asset"})
+
 
 def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
@@ -83,7 +87,8 @@ def _schemas() -> dict[str, Any]:
                 "display_name": {**_TEXT, "description": "A name for displaying the touchpoint in the UI."},
             },
             "required": ["type_name", "display_name"],
-            "examples": [{"type_name": "visited_website", "display_name": "Visited Website"}],
+            # Not in the demo fixture, so "try it" on the dashboard succeeds as prefilled.
+            "examples": [{"type_name": "opened_email", "display_name": "Opened Email"}],
         },
         "Touchpoint": _object({
             "account_id": _ID,
@@ -179,6 +184,8 @@ def _schemas() -> dict[str, Any]:
             "openapi": {"type": "string"},
         }),
         "JournalEntry": _object({
+            "id": {"type": "integer", "minimum": 1,
+                   "description": "Increases for the life of the process; not restarted by clear or reset."},
             "method": {"type": "string"},
             "path": {"type": "string"},
             "query": {"type": "object", "additionalProperties": {
@@ -190,8 +197,19 @@ def _schemas() -> dict[str, Any]:
             "status": {"type": ["integer", "null"], "description": "null when the connection was dropped."},
             "duration_ms": {"type": "number", "minimum": 0},
             "time": _schema("Date"),
+            "response_headers": {"type": "object", "additionalProperties": {"type": "string"},
+                                 "description": "The answer's headers (empty when the connection was dropped)."},
+            "response_body": {"description": "The answer's JSON, the text when not JSON, or null."},
             "fault": {"type": ["integer", "null"],
-                      "description": "The id of the fault that answered, dropped or delayed it; null: none."},
+                      "description": "The id of the fault that answered or delayed the request, else null."},
+        }),
+        "Changes": _object({
+            "state": {"type": "integer", "description": "Moves on each committed write, reset, state upload."},
+            "requests": {"type": "integer", "minimum": 0,
+                         "description": "The id of the newest journal entry, 0 if none."},
+            "controls": {"type": "integer", "description": "Moves when faults, clock or rate limit change."},
+            "cleared": {"type": "integer", "minimum": 0,
+                        "description": "Moves when the journal is emptied (DELETE, reset)."},
         }),
         "Fault": _object({
             "id": _ID,
@@ -359,10 +377,10 @@ def _api(endpoint: str, summary: str, tag: str, ok: dict[str, Any], *, params: l
 
 def _admin(endpoint: str, summary: str, ok: dict[str, Any], *, params: list[str] | None = None,
            query: list[dict[str, Any]] | None = None, body: str | None = None, open_: bool = False,
-           not_found: bool = False, writes: bool = False) -> dict[str, Any]:
+           not_found: bool = False, writes: bool = False, bad_query: bool = False) -> dict[str, Any]:
     """A control operation under `/__admin`: no account auth; the admin token when one is set."""
     responses: dict[str, Any] = {"200": ok}
-    if body:
+    if body or bad_query:
         responses["400"] = _ref("responses", "BadRequest")
     if not open_:
         responses["401"] = _ref("responses", "AdminUnauthorized")
@@ -394,6 +412,9 @@ def _paths() -> dict[str, Any]:
                                                                           "this glob.", "schema": {"type": "string"}},
         {"name": "status", "in": "query", "required": False, "description": "Only answers with this status.",
          "schema": {"type": "integer"}},
+        {"name": "after", "in": "query", "required": False,
+         "description": "Only entries whose `id` is above this one (what a poller saw last).",
+         "schema": {"type": "integer", "minimum": 0}},
         _ref("parameters", "Count"),
     ]
     return {
@@ -483,8 +504,13 @@ def _paths() -> dict[str, Any]:
             "get": _admin("admin.list_requests", "The journal of API requests, oldest first",
                           _ok("The matching entries, or their count.",
                               {"oneOf": [{"type": "array", "items": _schema("JournalEntry")}, _schema("Count")]}),
-                          query=journal_filters),
+                          query=journal_filters, bad_query=True),
             "delete": _admin("admin.clear_requests", "Empty the journal", true),
+        },
+        "/__admin/changes": {
+            "get": _admin("admin.changes", "Counters that move when state, journal or controls change "
+                                           "(cheap to poll; the dashboard does)",
+                          _ok("The counters.", _schema("Changes"))),
         },
         "/__admin/faults": {
             "get": _admin("admin.list_faults", "The active faults",

@@ -17,16 +17,19 @@ class RateLimiter:
         self.requests: int | None = None
         self.per_seconds: float = 1.0
         self._windows: dict[int, deque[float]] = {}
+        self.version = 0  # moves on every configure and disable
 
     def configure(self, requests: int, per_seconds: float) -> None:
         with self._lock:
             self.requests, self.per_seconds = requests, per_seconds
             self._windows.clear()
+            self.version += 1
 
     def disable(self) -> None:
         with self._lock:
             self.requests = None
             self._windows.clear()
+            self.version += 1
 
     def settings(self) -> dict | None:
         if self.requests is None:

@@ -9,6 +9,7 @@ from flask import Blueprint, request
 from ..core.dates import DateError, format_date, parse_datetime
 from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
+from ..core.globs import MAX_GLOB
 from ..core import strict_json
 from ..serving.wire import json_body, json_object, reply
 from .mock import current_mock
@@ -31,7 +32,8 @@ def require_admin_token() -> None:
     bearer = request.headers.get("Authorization", "")
     if bearer.startswith("Bearer "):
         given = given or bearer[len("Bearer "):]
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    # surrogateescape: a token read from a non-UTF-8 environment must not turn every check into a 500
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")):
         raise Unauthorized("the control API needs the admin token: send it as 'X-Admin-Token' "
                            "or 'Authorization: Bearer <token>'")
 
@@ -81,11 +83,19 @@ def put_state():
 
 @blueprint.get("/requests")
 def list_requests():
-    """The journal of API requests, oldest first; filters `method`, `path`, `status`; `count`."""
+    """The journal of API requests, oldest first; filters `method`, `path`, `status`, `after`; `count`."""
+    if len(request.args.get("path", "")) > MAX_GLOB:
+        raise BadRequest(f"query parameter 'path' must be a path or glob of at most {MAX_GLOB} characters")
     entries = mock().journal.entries(request.args)
     if request.args.get("count") in ("true", "True", "1"):
         return reply(len(entries))
     return reply(entries)
+
+
+@blueprint.get("/changes")
+def changes():
+    """Cheap counters a page polls to know what to fetch again: state, journal, controls."""
+    return reply(mock().changes())
 
 
 @blueprint.delete("/requests")
@@ -114,7 +124,7 @@ def clear_faults():
     return reply(True)
 
 
-@blueprint.delete("/faults/<int:fault_id>")
+@blueprint.delete("/faults/<id:fault_id>")
 def delete_fault(fault_id: int):
     """Remove one fault."""
     if not mock().faults.remove(fault_id):

@@ -11,6 +11,7 @@ class Clock:
     def __init__(self) -> None:
         self._frozen: datetime | None = None
         self._lock = threading.Lock()
+        self.version = 0  # moves on every freeze, advance and unfreeze
 
     def now(self) -> datetime:
         frozen = self._frozen
@@ -23,12 +24,15 @@ class Clock:
     def freeze(self, moment: datetime) -> None:
         with self._lock:
             self._frozen = moment.astimezone(timezone.utc)
+            self.version += 1
 
     def advance(self, seconds: float) -> None:
         """Move "now" forward, freezing it at real now + seconds when it was running."""
         with self._lock:
             self._frozen = self.now() + timedelta(seconds=seconds)
+            self.version += 1
 
     def unfreeze(self) -> None:
         with self._lock:
             self._frozen = None
+            self.version += 1

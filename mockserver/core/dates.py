@@ -36,7 +36,7 @@ def parse_date(value: object) -> str:
             datetime.fromisoformat(value[3:])
             return value
         except ValueError:
-            raise DateError(f"{value!r} is not a valid calendar date-time") from None
+            raise DateError(f"{value[:40]!r} is not a valid calendar date-time") from None
     return format_date(parse_datetime(value))
 
 
@@ -50,7 +50,7 @@ def parse_datetime(value: object) -> datetime:
         match = _ISO.fullmatch(value)
         if match is None:
             raise DateError(
-                f"{value!r} is not a date: use \"@D:YYYY-MM-DDTHH:MM:SS\" or ISO 8601 "
+                f"{value[:40]!r} is not a date: use \"@D:YYYY-MM-DDTHH:MM:SS\" or ISO 8601 "
                 "\"YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM]\""
             )
         offset = match.group(7)
@@ -66,4 +66,4 @@ def parse_datetime(value: object) -> datetime:
             raise ValueError("year out of range")
         return moment
     except (ValueError, OverflowError):
-        raise DateError(f"{value!r} is not a valid calendar date-time") from None
+        raise DateError(f"{value[:40]!r} is not a valid calendar date-time") from None

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from . import strict_json
 from .dates import DateError, format_date, parse_date
 from .errors import InvalidFixture
+from .ids import MAX_ID, MAX_ID_DIGITS
 from .records import Record
 
 COLLECTIONS = ("accounts", "members", "touchpoint_types", "touchpoints")
@@ -59,8 +60,9 @@ class _Checker:
 
     def id(self, name: str) -> int:
         value = self.record.get(name)
-        if not _is_int(value) or value < 1:
-            self.fail(f"{name!r} must be a positive integer, got {json.dumps(value)}")
+        if not _is_int(value) or not 1 <= value <= MAX_ID:
+            self.fail(f"{name!r} must be a positive integer of at most {MAX_ID_DIGITS} digits "
+                      f"(ids must fit in a path), got {json.dumps(value)[:40]}")
         return value
 
     def text(self, name: str, default: str | None = None) -> str:

@@ -115,11 +115,13 @@ class Store:
         self._seed = seed
         self._persistence = persistence
         self._lock = threading.RLock()
+        self.version = 0  # moves on every change of the data: each committed write, reset, state upload
         self._load(state if state is not None else seed, next_ids)
 
     # --- construction, reset and state replacement ---------------------------------------
 
     def _load(self, dataset: Dataset, next_ids: dict[str, int] | None = None) -> None:
+        self.version += 1
         self._records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
         self._by_public_key: dict[str, dict] = {}
         self._account_types: dict[int, _SortedKeys] = {}
@@ -157,6 +159,7 @@ class Store:
     def _rewind(self) -> None:
         """Undo every change since the seed, in an order that keeps the indexes whole."""
         changed = self._undo
+        self.version += 1
         for collection in ("touchpoints", "members", "touchpoint_types"):  # new since: children first
             for (name, record_id), old in changed.items():
                 if name == collection and old is None and record_id in self._records[name]:
@@ -250,6 +253,7 @@ class Store:
             for record in records:     # which no state (file, upload, restart) could load again
                 if record["account_id"] not in accounts:
                     raise NotFound(f"no account {record['account_id']}")
+        self.version += 1  # bumped first: a reader that saw the old number will look again
         if self._persistence is not None:
             with _durable():
                 self._persistence.save(puts, deletes, self._next_ids)
@@ -279,11 +283,17 @@ class Store:
     def has_account(self, account_id: int) -> bool:
         return account_id in self._records["accounts"]
 
+    def _require_account(self, account_id: int) -> None:
+        """Writes land only in an account that exists, whatever the layers above checked."""
+        if account_id not in self._records["accounts"]:
+            raise NotFound(f"no account {account_id}")
+
     def authenticate(self, public_key: str, private_key: str) -> int | None:
         """The account whose keys these are, compared in constant time, or None."""
         account = self._by_public_key.get(public_key)
         expected = account["private_key"] if account else "\0" * max(len(private_key), 1)
-        matches = hmac.compare_digest(expected.encode(), private_key.encode())
+        matches = hmac.compare_digest(expected.encode("utf-8", "surrogatepass"),
+                                      private_key.encode("utf-8", "surrogatepass"))
         return account["account_id"] if account and matches else None
 
     def accounts(self) -> list[dict]:
@@ -320,6 +330,7 @@ class Store:
 
     def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str) -> dict:
         with self._lock:
+            self._require_account(account_id)
             self._check_type_name(account_id, type_name)
             (type_id,) = self._allocate("touchpoint_types")
             record = Record({"account_id": account_id, "touchpoint_type_id": type_id, "type_name": type_name,
@@ -347,6 +358,7 @@ class Store:
     def create_touchpoints(self, account_id: int, items: Iterable[TouchpointInput]) -> list[dict]:
         """All or nothing: every item is resolved before any is stored."""
         with self._lock:
+            self._require_account(account_id)
             now = self._now()
             resolved = [(self._member_of(account_id, index, item), self._type_of(account_id, index, item), item)
                         for index, item in enumerate(items)]
@@ -434,6 +446,7 @@ class Store:
     def add_member(self, account_id: int, email: str, fields: dict[str, Any]) -> tuple[dict, bool]:
         """Add a member, or merge `fields` into the existing one with that email; (member, added)."""
         with self._lock:
+            self._require_account(account_id)
             member_id = self._emails.get((account_id, email.lower()))
             if member_id is not None:
                 old = self._records["members"][member_id]

@@ -5,12 +5,14 @@ import logging
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RoutingNotFound
+from werkzeug.routing import BaseConverter, ValidationError
 
-from ..control import views as admin
+from ..control import dashboard, views as admin
 from .. import api
 from ..config import Config
 from ..core.errors import ApiError
 from ..core.fixtures import Dataset
+from ..core.ids import ID_REGEX, parse_id
 from .wire import reply
 from .console import ConsoleLog
 from .control_layer import ControlLayer
@@ -27,13 +29,31 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.url_map.merge_slashes = False  # "//" would get werkzeug's HTML redirect; every answer is JSON
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS gets a JSON 405 like any other verb
     app.extensions[EXTENSION] = mock
+    app.url_map.converters["id"] = IdConverter  # before any blueprint adds a route that uses it
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(dashboard.blueprint)
     api.register(app)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
     app.wsgi_app = ControlLayer(app.wsgi_app, mock, None if config.quiet else ConsoleLog())
     return app
+
+
+class IdConverter(BaseConverter):
+    """`<id:name>`: an id as `core.ids.parse_id` reads it (ASCII digits only); anything else: no route."""
+
+    regex = ID_REGEX  # a segment that is no id matches no route at all (404, not a 405 from a sibling)
+    weight = 50  # as werkzeug's int: a literal segment such as `members` wins over an id
+
+    def to_python(self, value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
 
 
 def _api_error(error: ApiError):

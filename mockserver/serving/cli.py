@@ -73,6 +73,7 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
 
 def banner(url: str, config: Config, accounts: list[dict]) -> str:
     lines = [f"emma-mock {__version__} serving on {url}",
+             f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
              f"  fixtures: {config.fixtures}",
              f"  storage:  {config.db or 'memory (state is lost on exit)'}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",

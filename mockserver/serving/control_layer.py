@@ -3,8 +3,10 @@
 It sees every API request as the client sent it: faults fire first (SPEC:
 "before authentication"), then authentication and the rate limit (before Flask
 routes the request, so 401/403 come before 404/405/400), and the journal
-records what came in and what went out, with the injected delay in the duration.
-`/__admin` requests pass straight through and are not journaled.
+records what came in and what went out (status, headers, body, the fault that
+answered or delayed it), with the injected delay in the duration.
+`/__admin` requests and the dashboard (`/`, `/__dashboard/...`) pass straight
+through and are not journaled.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from ..control.mock import Mock
 
 ADMIN_PREFIX = "/__admin"
+DASHBOARD_PREFIX = "/__dashboard"
 _CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")
 
 StartResponse = Callable[..., Any]
@@ -51,16 +54,25 @@ class ControlLayer:
         self.console = console
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        if len(path) > 1 and path.endswith("/"):
-            environ["PATH_INFO"] = path = path.rstrip("/") or "/"  # a trailing slash is accepted
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        raw_path = environ.get("PATH_INFO") or "/"
+        if len(raw_path) > 1 and raw_path.endswith("/"):
+            environ["PATH_INFO"] = raw_path = raw_path.rstrip("/") or "/"  # a trailing slash is accepted
+        # The path as Flask routes it (WSGI hands it over as latin-1), so faults, the journal and
+        # authentication see the same characters the routes do.
+        path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
+        if path == "/" or any(path == prefix or path.startswith(prefix + "/")
+                              for prefix in (ADMIN_PREFIX, DASHBOARD_PREFIX)):
             refusal = _too_large(environ, path)
             if refusal is not None:
                 start_response(*refusal[:2])
-                return [refusal[2]]
-            return self.app(environ, start_response)
-        return self._api(environ, start_response, path)
+                answer: Iterable[bytes] = [refusal[2]]
+            else:
+                answer = self.app(environ, start_response)
+        else:
+            answer = self._api(environ, start_response, path)
+        if environ.get("REQUEST_METHOD", "").upper() == "HEAD":
+            return _headers_only(answer)
+        return answer
 
     def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -69,7 +81,14 @@ class ControlLayer:
         entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
                  "headers": [(k, v) for k, v in environ.items() if k.startswith("HTTP_") or k in _CONTENT_KEYS],
                  "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now(),
-                 "fault": None}
+                 "response_headers": [], "response_body": None, "fault": None}
+
+        def answer(status: str, headers: list, payload: bytes) -> list[bytes]:
+            entry["status"] = int(status.split()[0])
+            entry["response_headers"], entry["response_body"] = list(headers), payload
+            start_response(status, headers)
+            return [payload]
+
         try:
             fault = self.mock.faults.fire(method, path)
             if fault is not None:
@@ -84,9 +103,7 @@ class ControlLayer:
                         _json_body(502, {"error": "this server cannot drop connections; "
                                                   "run the mock on its own server to use action \"drop\""})
                         if fault.drops else _json_body(fault.response_status(), fault.response_body()))
-                    entry["status"] = int(status.split()[0])
-                    start_response(status, headers)
-                    return [payload]
+                    return answer(status, headers, payload)
 
             account_id = account_in_path(path)
             if account_id is not None:
@@ -95,15 +112,24 @@ class ControlLayer:
                           environ.get("HTTP_AUTHORIZATION"))
                 except ApiError as error:
                     status, headers, payload = _json_body(error.status, {"error": error.message})
-                    entry["status"] = error.status
-                    start_response(status, headers + list(error.headers.items()))
-                    return [payload]
+                    return answer(status, headers + list(error.headers.items()), payload)
 
             def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
                 entry["status"] = int(status.split()[0])
+                entry["response_headers"] = list(headers)
                 return start_response(status, headers, exc_info)
 
-            return self.app(environ, recording_start_response)
+            # The app's answers are JSON built in memory: joining them costs a copy, and lets the
+            # journal keep the body the client got.
+            result = self.app(environ, recording_start_response)
+            try:
+                payload = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            entry["response_body"] = payload
+            return [payload]
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.mock.journal.record(entry)
@@ -124,7 +150,7 @@ def too_large_message(length: int, cap: int) -> str:
 
 
 def _too_large(environ: dict, path: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
-    """A 413 answer, from the headers alone, when a `/__admin` body is over its cap."""
+    """A 413 answer, from the headers alone, when a body for the control API or the page is over its cap."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -133,6 +159,14 @@ def _too_large(environ: dict, path: str) -> tuple[str, list[tuple[str, str]], by
     if length <= cap:
         return None
     return _json_body(413, {"error": too_large_message(length, cap)})
+
+
+def _headers_only(answer: Iterable[bytes]) -> Iterable[bytes]:
+    """HEAD: whoever answered (a fault, authentication, Flask), no body bytes go out."""
+    close = getattr(answer, "close", None)
+    if close is not None:
+        close()
+    return []
 
 
 def _buffer_body(environ: dict) -> bytes | int:
