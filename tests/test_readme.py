@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -25,9 +24,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from readme_blocks import Block, blocks, matches, run_session, session, user_env
 
 from mockserver import Config
-from readme_blocks import Block, blocks, matches, run_session, session, user_env
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -35,7 +34,7 @@ RUNNABLE_DOCS = [README, ROOT / "docs" / "curl.md"]
 DOCS_PORT = 8080
 BIN = Path(sys.executable).parent
 
-pytestmark = pytest.mark.xdist_group("port-8080")
+
 
 # Shell blocks that cannot run inside this suite, and what runs them instead.
 RUN_ELSEWHERE = {
