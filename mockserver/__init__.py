@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 __all__ = ["Config", "MockServer", "__version__", "create_app"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     if name == "MockServer":  # imported lazily: it pulls in the WSGI server
         from .testing import MockServer
         return MockServer

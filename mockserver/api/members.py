@@ -1,5 +1,5 @@
 """`/{account_id}/members...`: the subset of the members API that touchpoints need."""
-from flask import Blueprint
+from flask import Blueprint, Response
 
 from ..core.errors import BadRequest
 from ..serving.wire import json_object, listing, page, reply
@@ -19,7 +19,7 @@ def valid_email(email: str) -> bool:
 
 
 @blueprint.post("/<id:account_id>/members/add")
-def add_member(account_id: int):
+def add_member(account_id: int) -> Response:
     """Add a member, or merge fields into the member with that email."""
     body = json_object()
     email = body.get("email")
@@ -35,26 +35,26 @@ def add_member(account_id: int):
 
 
 @blueprint.get("/<id:account_id>/members")
-def list_members(account_id: int):
+def list_members(account_id: int) -> Response:
     """The account's members in id order."""
     return listing(page(), lambda: store().count_members(account_id),
                    lambda start, end: store().list_members(account_id, start, end))
 
 
 @blueprint.get("/<id:account_id>/members/<id:member_id>")
-def get_member(account_id: int, member_id: int):
+def get_member(account_id: int, member_id: int) -> Response:
     """One member."""
     return reply(store().get_member(account_id, member_id))
 
 
 @blueprint.get("/<id:account_id>/members/email/<path:email>")
-def get_member_by_email(account_id: int, email: str):
+def get_member_by_email(account_id: int, email: str) -> Response:
     """One member by email, compared case-insensitively."""
     return reply(store().get_member_by_email(account_id, email))
 
 
 @blueprint.delete("/<id:account_id>/members/<id:member_id>")
-def delete_member(account_id: int, member_id: int):
+def delete_member(account_id: int, member_id: int) -> Response:
     """Delete a member and the member's touchpoints."""
     store().delete_member(account_id, member_id)
     return reply(True)

@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.checks import is_int, is_number
 from ..core.errors import BadRequest
 from ..core.globs import MAX_GLOB, glob_matches
 
@@ -21,10 +22,6 @@ MAX_FAULTS = 100  # active at once; every API request is matched against them
 MAX_FAULT_BODY_BYTES = 64 * 1024  # a fault's `body`, as JSON with non-ASCII escaped
 MAX_TEXT_CHARS = 1024  # `method` and a string `seed`
 _FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass
@@ -96,21 +93,21 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
                          "such as \"/100/touchpoints*\" or \"*\"")
     if "body" in spec and len(json.dumps(spec["body"])) > MAX_FAULT_BODY_BYTES:
         raise BadRequest(f"'body' is over {MAX_FAULT_BODY_BYTES // 1024} KiB as JSON; send a smaller one")
-    if status is not None and (not isinstance(status, int) or isinstance(status, bool)
+    if status is not None and (not is_int(status)
                                or not 200 <= status <= 599):
         raise BadRequest("'status' must be an HTTP status code from 200 to 599")
     if delay is not None:
-        if _number(delay):
+        if is_number(delay):
             delay = [delay]
-        if (not isinstance(delay, list) or len(delay) not in (1, 2) or not all(map(_number, delay))
+        if (not isinstance(delay, list) or len(delay) not in (1, 2) or not all(map(is_number, delay))
                 or not all(0 <= d <= MAX_DELAY_MS for d in delay) or delay != sorted(delay)):
             raise BadRequest(f"'delay_ms' must be a number or [min, max] from 0 to {MAX_DELAY_MS}")
         delay = delay[0] if len(delay) == 1 else delay
     if action is not None and action not in ("respond", "drop"):
         raise BadRequest("'action' must be \"respond\" or \"drop\"")
-    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+    if times is not None and (not is_int(times) or times < 1):
         raise BadRequest("'times' must be a positive integer (leave it out for always)")
-    if probability is not None and (not _number(probability) or not 0 <= probability <= 1):
+    if probability is not None and (not is_number(probability) or not 0 <= probability <= 1):
         raise BadRequest("'probability' must be a number from 0 to 1")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))
                              or (isinstance(seed, str) and len(seed) > MAX_TEXT_CHARS)):

@@ -36,7 +36,8 @@ class Mock:
                 if self.database is not None and not self.database.exists:
                     self.store.reset()  # a new file starts as a copy of the fixtures
             except StorageFailed as exc:
-                self.database.release()
+                if self.database is not None:
+                    self.database.release()
                 raise InvalidFixture(f"{config.db}: {exc.message}") from None
             except BaseException:
                 if self.database is not None:
@@ -53,7 +54,7 @@ class Mock:
                 "cleared": self.journal.cleared}
 
     def close(self) -> None:
-        """On a clean stop: leave the database file whole (its journal folded in)."""
+        """On a clean stop: leave the database file whole (its write-ahead log folded in)."""
         if self.database is not None:
             self.database.close()
 
@@ -77,4 +78,4 @@ def mock_of(app: Flask) -> Mock:
 
 def current_mock() -> Mock:
     """The Mock of the app handling the current request (for views)."""
-    return mock_of(current_app)  # type: ignore[arg-type]  # current_app is a proxy to the Flask app
+    return mock_of(current_app)

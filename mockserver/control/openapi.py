@@ -12,17 +12,21 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..api.touchpoints import BATCH_LIMIT
+from ..config import MAX_BODY_BYTES
+from ..core.checks import TRUE_FLAGS
+from ..core.clock import MAX_ADVANCE_SECONDS
+from ..core.dates import EMMA_DATE, ISO_DATE
 from ..core.paging import PAGE_LIMIT
+from .faults import MAX_DELAY_MS
+from .rate_limit import MAX_WINDOW_SECONDS
 
 OPENAPI_VERSION = "3.1.0"
 
-# What responses carry: `@D:YYYY-MM-DDTHH:MM:SS`, UTC, no fraction.
-DATE_PATTERN = r"^@D:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
-# What requests may send: that form, or ISO 8601 with optional fraction and `Z`/`±HH:MM` (SPEC §1).
-REQUEST_DATE_PATTERN = (
-    r"^(@D:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?)$"
-)
+# What responses carry, and what requests may send (that form, or ISO 8601 with optional
+# fraction and `Z`/`±HH:MM`): the very expressions the date parser uses.
+DATE_PATTERN = f"^{EMMA_DATE}$"
+REQUEST_DATE_PATTERN = f"^(?:{EMMA_DATE}|{ISO_DATE})$"
 
 JSON = "application/json"
 
@@ -122,7 +126,7 @@ def _schemas() -> dict[str, Any]:
         },
         "TouchpointBatch": {
             "type": "object",
-            "properties": {"touchpoints": {"type": "array", "minItems": 1, "maxItems": 10,
+            "properties": {"touchpoints": {"type": "array", "minItems": 1, "maxItems": BATCH_LIMIT,
                                            "items": _schema("TouchpointInput")}},
             "required": ["touchpoints"],
             "examples": [{"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300,
@@ -236,9 +240,9 @@ def _schemas() -> dict[str, Any]:
                 "status": {"type": "integer", "minimum": 200, "maximum": 599},
                 "body": {"description": "Default: `{\"error\": \"Injected fault ...\"}`."},
                 "delay_ms": {"anyOf": [
-                    {"type": "number", "minimum": 0, "maximum": 600000},
+                    {"type": "number", "minimum": 0, "maximum": MAX_DELAY_MS},
                     {"type": "array", "minItems": 2, "maxItems": 2,
-                     "items": {"type": "number", "minimum": 0, "maximum": 600000},
+                     "items": {"type": "number", "minimum": 0, "maximum": MAX_DELAY_MS},
                      "description": "[min, max] for a random delay; min <= max."}]},
                 "action": {"enum": ["respond", "drop"]},
                 "times": {"type": "integer", "minimum": 1, "description": "Absent: always."},
@@ -255,17 +259,17 @@ def _schemas() -> dict[str, Any]:
                 {"type": "object", "properties": {"now": _schema("RequestDate")}, "required": ["now"],
                  "not": {"required": ["advance_seconds"]}},
                 {"type": "object",
-                 "properties": {"advance_seconds": {"type": "number", "minimum": 0, "maximum": 1e10}},
+                 "properties": {"advance_seconds": {"type": "number", "minimum": 0, "maximum": MAX_ADVANCE_SECONDS}},
                  "required": ["advance_seconds"], "not": {"required": ["now"]}},
             ],
             "examples": [{"now": "@D:2026-01-01T00:00:00"}, {"advance_seconds": 3600}],
         },
         "RateLimit": _object({"requests": {"type": "integer", "minimum": 1},
-                              "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}}),
+                              "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WINDOW_SECONDS}}),
         "RateLimitInput": {
             "type": "object",
             "properties": {"requests": {"type": "integer", "minimum": 1},
-                           "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}},
+                           "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WINDOW_SECONDS}},
             "required": ["requests", "per_seconds"],
             "examples": [{"requests": 10, "per_seconds": 1}],
         },
@@ -299,7 +303,7 @@ def _responses() -> dict[str, Any]:
             "The path exists but does not serve this verb (never sent for the verbs documented here); "
             "`Allow` lists the verbs it serves.",
             {"Allow": {"required": True, "schema": {"type": "string"}}}),
-        "PayloadTooLarge": _error("The request body is over 10 MiB."),
+        "PayloadTooLarge": _error(f"The request body is over {MAX_BODY_BYTES // 2**20} MiB."),
         "StorageFailed": _error("The database file (`--db`) could not be written; nothing was changed."),
         "AdminUnauthorized": _error(
             "`MOCKSERVER_ADMIN_TOKEN` is set and the request did not send it "
@@ -330,7 +334,7 @@ def _parameters() -> dict[str, Any]:
                      {"type": "integer", "minimum": 0}),
         "Count": query("count", "`true` (also `True`, `1`): answer the size of the whole list as a bare "
                                 "integer, ignoring `start` and `end`. Any other value lists.",
-                       {"type": "string", "enum": ["true", "True", "1", "false"]}),
+                       {"type": "string", "enum": [*sorted(TRUE_FLAGS), "false"]}),
     }
 
 
@@ -405,7 +409,7 @@ def _admin(endpoint: str, summary: str, ok: dict[str, Any], *, params: list[str]
 def _paths() -> dict[str, Any]:
     types, touchpoints, members = "Touchpoint types", "Touchpoints", "Members"
     true = _ok("Done: the JSON literal `true`.", _schema("True"))
-    journal_filters = [
+    journal_filters: list[dict[str, Any]] = [
         {"name": "method", "in": "query", "required": False, "description": "Only this verb (any case).",
          "schema": {"type": "string"}},
         {"name": "path", "in": "query", "required": False, "description": "Only this path, or paths matching "
@@ -439,9 +443,10 @@ def _paths() -> dict[str, Any]:
                            params=["TouchpointTypeId"], writes=True),
         },
         "/{account_id}/touchpoints/members": {
-            "post": _api("touchpoints.create_touchpoints", "Create 1 to 10 touchpoints, all or none", touchpoints,
+            "post": _api("touchpoints.create_touchpoints", f"Create 1 to {BATCH_LIMIT} touchpoints, all or none",
+                         touchpoints,
                          _ok("The created touchpoints, in request order.",
-                             {"type": "array", "minItems": 1, "maxItems": 10, "items": _schema("Touchpoint")}),
+                             {"type": "array", "minItems": 1, "maxItems": BATCH_LIMIT, "items": _schema("Touchpoint")}),
                          params=[], body="TouchpointBatch", writes=True),
         },
         "/{account_id}/touchpoints/members/{member_id}": {

@@ -6,6 +6,7 @@ import threading
 import time
 from collections import deque
 
+MAX_WINDOW_SECONDS = 86_400  # `per_seconds` at most: a day
 MAX_REQUESTS = 100_000  # per window: the window keeps a timestamp per admitted request
 
 
@@ -31,7 +32,7 @@ class RateLimiter:
             self._windows.clear()
             self.version += 1
 
-    def settings(self) -> dict | None:
+    def settings(self) -> dict[str, float] | None:
         if self.requests is None:
             return None
         return {"requests": self.requests, "per_seconds": self.per_seconds}

@@ -4,6 +4,8 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+MAX_ADVANCE_SECONDS = 1e10  # `advance_seconds` at most: ~317 years, far inside year 9999
+
 
 class Clock:
     """Real UTC time unless frozen; every created/inserted date comes from here."""

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-_EMMA = re.compile(r"@D:([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})")
-_ISO = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?"
-)
+# The two accepted forms, as regular expressions (ASCII digits only; the OpenAPI document uses them too).
+_DATE_TIME = r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+EMMA_DATE = "@D:" + _DATE_TIME  # what responses carry: UTC, no fraction
+ISO_DATE = _DATE_TIME + r"(?:\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?"  # also accepted in requests
+_EMMA = re.compile(EMMA_DATE)
+_ISO = re.compile(ISO_DATE)
 
 
 class DateError(ValueError):
@@ -55,7 +57,8 @@ def parse_datetime(value: object) -> datetime:
             )
         offset = match.group(7)
     try:
-        moment = datetime(*(int(part) for part in match.group(1, 2, 3, 4, 5, 6)), tzinfo=UTC)
+        year, month, day, hour, minute, second = (int(part) for part in match.group(1, 2, 3, 4, 5, 6))
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         if offset and offset != "Z":
             hours, minutes = int(offset[1:3]), int(offset[4:6])
             if hours > 23 or minutes > 59:

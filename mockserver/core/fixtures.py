@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import strict_json
+from .checks import fits_a_float, is_int, is_number
 from .dates import DateError, format_date, parse_date
 from .errors import InvalidFixture
 from .ids import MAX_ID, MAX_ID_DIGITS
-from .records import Record
+from .records import JSONObject, Record
 
 COLLECTIONS = ("accounts", "members", "touchpoint_types", "touchpoints")
 
@@ -28,17 +29,13 @@ COLLECTIONS = ("accounts", "members", "touchpoint_types", "touchpoints")
 class Dataset:
     """Validated records in wire form (dates as `@D:` strings), ready for the store."""
 
-    accounts: list[dict] = field(default_factory=list)
-    members: list[dict] = field(default_factory=list)
-    touchpoint_types: list[dict] = field(default_factory=list)
-    touchpoints: list[dict] = field(default_factory=list)
+    accounts: list[JSONObject] = field(default_factory=list)
+    members: list[JSONObject] = field(default_factory=list)
+    touchpoint_types: list[JSONObject] = field(default_factory=list)
+    touchpoints: list[JSONObject] = field(default_factory=list)
 
-    def as_document(self) -> dict[str, list[dict]]:
+    def as_document(self) -> dict[str, list[JSONObject]]:
         return {name: getattr(self, name) for name in COLLECTIONS}
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class _Checker:
@@ -60,7 +57,7 @@ class _Checker:
 
     def id(self, name: str) -> int:
         value = self.record.get(name)
-        if not _is_int(value) or not 1 <= value <= MAX_ID:
+        if not is_int(value) or not 1 <= value <= MAX_ID:
             self.fail(f"{name!r} must be a positive integer of at most {MAX_ID_DIGITS} digits "
                       f"(ids must fit in a path), got {json.dumps(value)[:40]}")
         return value
@@ -86,7 +83,7 @@ class _Checker:
         return value
 
 
-def _account(c: _Checker, now: str) -> dict:
+def _account(c: _Checker, now: str) -> JSONObject:
     c.allow_only(("account_id", "public_key", "private_key", "name"))
     account_id = c.id("account_id")
     return {
@@ -97,7 +94,7 @@ def _account(c: _Checker, now: str) -> dict:
     }
 
 
-def _member(c: _Checker, now: str) -> dict:
+def _member(c: _Checker, now: str) -> JSONObject:
     c.allow_only(("account_id", "member_id", "email", "status", "member_since", "fields"))
     if c.record.get("status", "active") != "active":
         c.fail("'status' may only be \"active\" (deleted members are simply absent)")
@@ -117,7 +114,7 @@ def _member(c: _Checker, now: str) -> dict:
     })
 
 
-def _touchpoint_type(c: _Checker, now: str) -> dict:
+def _touchpoint_type(c: _Checker, now: str) -> JSONObject:
     c.allow_only(("account_id", "touchpoint_type_id", "type_name", "display_name", "created_at"))
     return Record({
         "account_id": c.id("account_id"),
@@ -128,18 +125,17 @@ def _touchpoint_type(c: _Checker, now: str) -> dict:
     })
 
 
-def _touchpoint(c: _Checker, now: str) -> dict:
+def _touchpoint(c: _Checker, now: str) -> JSONObject:
     c.allow_only((
         "account_id", "touchpoint_id", "member_id", "touchpoint_type_id", "touchpoint_timestamp",
         "touchpoint_monetary_value", "mailing_id", "attributes", "inserted_at",
     ))
     value = c.optional("touchpoint_monetary_value",
-                       lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number")
+                       is_number, "a number")
     inserted_at = c.date("inserted_at", now)
-    try:
-        value = None if value is None else float(value)
-    except OverflowError:
+    if value is not None and not fits_a_float(value):
         c.fail("'touchpoint_monetary_value' is too large")
+    value = None if value is None else float(value)
     return Record({
         "account_id": c.id("account_id"),
         "touchpoint_id": c.id("touchpoint_id"),
@@ -147,7 +143,7 @@ def _touchpoint(c: _Checker, now: str) -> dict:
         "touchpoint_type_id": c.id("touchpoint_type_id"),
         "touchpoint_timestamp": c.date("touchpoint_timestamp", inserted_at),
         "touchpoint_monetary_value": value,
-        "mailing_id": c.optional("mailing_id", _is_int, "an integer"),
+        "mailing_id": c.optional("mailing_id", is_int, "an integer"),
         "attributes": c.optional("attributes", lambda v: isinstance(v, dict), "an object"),
         "inserted_at": inserted_at,
     })
@@ -204,9 +200,9 @@ def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
     def fail(collection: str, position: int, problem: str) -> NoReturn:
         raise InvalidFixture(f"{where[collection, position]}: {problem}")
 
-    seen: dict[str, dict[int, dict]] = {}
+    seen: dict[str, dict[int, JSONObject]] = {}
     for collection, id_field in ID_FIELDS.items():
-        by_id: dict[int, dict] = {}
+        by_id: dict[int, JSONObject] = {}
         for position, record in enumerate(getattr(data, collection)):
             if record[id_field] in by_id:
                 fail(collection, position, f"duplicate {id_field} {record[id_field]}")
@@ -219,7 +215,7 @@ def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
             fail("accounts", position, "public_key is already used by another account")
         public_keys.add(account["public_key"])
 
-    unique: set[tuple] = set()
+    unique: set[tuple[Any, ...]] = set()
     for collection, key in (("members", "email"), ("touchpoint_types", "type_name")):
         for position, record in enumerate(getattr(data, collection)):
             if record["account_id"] not in seen["accounts"]:

@@ -16,9 +16,9 @@ MAX_GLOB = 256
 
 
 @lru_cache(maxsize=256)
-def _pieces(pattern: str) -> tuple[tuple[str, re.Pattern | None], ...]:
+def _pieces(pattern: str) -> tuple[tuple[str, re.Pattern[str] | None], ...]:
     """The glob's pieces between stars: (text, None) when literal, else (text, its regex)."""
-    pieces = []
+    pieces: list[tuple[str, re.Pattern[str] | None]] = []
     for piece in _split(pattern):
         if "?" in piece or "[" in piece:
             body = translate(piece)  # "(?s:...)\Z"
@@ -28,7 +28,7 @@ def _pieces(pattern: str) -> tuple[tuple[str, re.Pattern | None], ...]:
     return tuple(pieces)
 
 
-def _match_at(text: str, pos: int, piece: tuple[str, re.Pattern | None]) -> int | None:
+def _match_at(text: str, pos: int, piece: tuple[str, re.Pattern[str] | None]) -> int | None:
     literal, regex = piece
     if regex is None:
         return pos + len(literal) if text.startswith(literal, pos) else None
@@ -36,7 +36,7 @@ def _match_at(text: str, pos: int, piece: tuple[str, re.Pattern | None]) -> int 
     return found.end() if found else None
 
 
-def _search(text: str, pos: int, piece: tuple[str, re.Pattern | None]) -> int | None:
+def _search(text: str, pos: int, piece: tuple[str, re.Pattern[str] | None]) -> int | None:
     literal, regex = piece
     if regex is None:
         index = text.find(literal, pos)
@@ -78,7 +78,9 @@ def _class_end(pattern: str, index: int) -> int:
 
 def _split(pattern: str) -> list[str]:
     """The glob cut at each star outside a class."""
-    pieces, current, index = [], [], 0
+    pieces: list[str] = []
+    current: list[str] = []
+    index = 0
     while index < len(pattern):
         char = pattern[index]
         if char == "*":

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as RoutingNotFound
 from werkzeug.routing import BaseConverter, ValidationError
@@ -38,7 +38,8 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.wsgi_app = ControlLayer(app.wsgi_app, mock, None if config.quiet else ConsoleLog())
+    app.wsgi_app = ControlLayer(  # type: ignore[method-assign]  # Flask's documented way to wrap it
+        app.wsgi_app, mock, None if config.quiet else ConsoleLog())
     return app
 
 
@@ -58,7 +59,7 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
-def _api_error(error: ApiError):
+def _api_error(error: ApiError) -> Response:
     return reply({"error": error.message}, error.status, error.headers)
 
 
@@ -67,7 +68,7 @@ def _quoted(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> Response:
     method, path = _quoted(request.method), _quoted(request.path)
     if isinstance(error, RoutingNotFound):
         return reply({"error": f"no such endpoint: {method} {path}"}, 404)
@@ -80,7 +81,7 @@ def _http_error(error: HTTPException):
     return reply({"error": message}, error.code or 500, headers)
 
 
-def _unexpected_error(error: Exception):
+def _unexpected_error(error: Exception) -> Response:
     log.exception("unexpected error serving %s %s", request.method, request.path)
     return reply({"error": f"the mock failed unexpectedly ({type(error).__name__}); "
                            "this is a bug in emma-mock, please report it"}, 500)

@@ -71,7 +71,7 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
     return Config(**{setting.name: getattr(args, setting.name) for setting in SETTINGS})
 
 
-def banner(url: str, config: Config, accounts: list[dict]) -> str:
+def banner(url: str, config: Config, accounts: list[dict[str, Any]]) -> str:
     lines = [f"emma-mock {__version__} serving on {url}",
              f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
              f"  fixtures: {config.fixtures}",
