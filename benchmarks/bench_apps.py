@@ -14,9 +14,9 @@ from flask import Flask, Response, request
 
 
 def mock_app():
-    from mockserver.serving.app import create_app
     from mockserver.config import Config
     from mockserver.core.fixtures import DEFAULT_FIXTURE
+    from mockserver.serving.app import create_app
 
     fixtures = os.environ.get("BENCH_FIXTURES") or DEFAULT_FIXTURE
     auth = os.environ.get("BENCH_AUTH_ON", "1") == "1"

@@ -20,9 +20,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -244,7 +245,7 @@ def _load_wrk(url: str, scenario: Scenario, seconds: float, connections: int, no
     finally:
         if body_file:
             os.unlink(body_file)
-    line = next((l for l in out.stdout.splitlines() if l.startswith("BENCH_RESULT ")), None)
+    line = next((line for line in out.stdout.splitlines() if line.startswith("BENCH_RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no result: {out.stdout[-2000:]} {out.stderr[-2000:]}")
     r = json.loads(line[len("BENCH_RESULT "):])
@@ -331,9 +332,9 @@ def spread(values: list[float], fmt: str = "{:.0f}") -> str:
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=False)]
     line = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
-                                   for i, (c, w) in enumerate(zip(cells, widths)))
+                                   for i, (c, w) in enumerate(zip(cells, widths, strict=False)))
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 

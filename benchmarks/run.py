@@ -43,9 +43,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (DEMO_AUTH, HOST, REPO, Client, LoadResult, Proc, Scenario, bench_env,  # noqa: E402
-                    free_port, load, log, machine_line, median, spread, spawn, table, timed, vm_rss_mb,
-                    wait_ready)
+from common import (
+    DEMO_AUTH,
+    HOST,
+    REPO,
+    Client,
+    LoadResult,
+    Proc,
+    Scenario,
+    bench_env,
+    free_port,
+    load,
+    log,
+    machine_line,
+    median,
+    spawn,
+    spread,
+    table,
+    timed,
+    vm_rss_mb,
+    wait_ready,
+)
 
 DEFAULT_FIXTURE = REPO / "fixtures" / "default.json"
 MEMBER = 444
@@ -274,7 +292,7 @@ def throughput(targets: list[Target], rounds: int, seconds: float, workdir: Path
 def ratio_cells(results: dict[str, list[LoadResult]], a: str, b: str) -> str:
     if a not in results or b not in results:
         return "-"
-    ratios = [x.rps / y.rps for x, y in zip(results[a], results[b]) if y.rps]
+    ratios = [x.rps / y.rps for x, y in zip(results[a], results[b], strict=False) if y.rps]
     return spread(ratios, "{:.2f}")
 
 
@@ -330,9 +348,9 @@ def startup(json_server: str | None, js_data: dict, workdir: Path, bodies: Path,
 
 def reset_times(repeat: int) -> None:
     """Reset of the default fixture: in-process (Store / Mock) and over HTTP (keep-alive and per call)."""
-    from mockserver.serving.app import create_app
     from mockserver.config import Config
     from mockserver.control.mock import mock_of
+    from mockserver.serving.app import create_app
     from mockserver.testing import MockServer
 
     app = create_app(Config())
@@ -486,8 +504,8 @@ def main() -> int:
             targets.append(js)
         db_target = MockTarget("mock --db", fixture, db=workdir / "bench.db.json")
         db_target.start()
-        checked = {t.name: check_target(t) for t in targets + [db_target]}
-        for t in targets + [db_target]:
+        checked = {t.name: check_target(t) for t in [*targets, db_target]}
+        for t in [*targets, db_target]:
             t.reset("post")
         print("response sizes in bytes (mock = bare Flask by construction): " + "; ".join(
             f"{k} mock {sizes[k]}" + (f", json-server {checked['json-server'][k]}" if json_server else "")
@@ -496,7 +514,7 @@ def main() -> int:
         if "throughput" not in skip:
             results = throughput(targets, rounds, seconds, workdir, db_target)
             print_throughput(results, rounds, seconds)
-        for t in targets + [db_target]:
+        for t in [*targets, db_target]:
             t.stop()
         targets, db_target = [], None
 

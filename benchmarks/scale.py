@@ -23,13 +23,12 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (Client, log, machine_line, median, spawn, spread, table, vm_rss_mb,  # noqa: E402
-                    wait_ready)
+from common import Client, log, machine_line, median, spawn, spread, table, vm_rss_mb, wait_ready
 
 PER_MEMBER = 50
 TYPES = 10
@@ -52,7 +51,7 @@ def generate(size: int) -> Path:
     if path.exists():
         return path
     started = time.perf_counter()
-    base = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2025, 1, 1, tzinfo=UTC)
     stamp = lambda seconds: (base + timedelta(seconds=seconds)).strftime("@D:%Y-%m-%dT%H:%M:%S")  # noqa: E731
     doc = {
         "accounts": [

@@ -29,8 +29,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (DEMO_AUTH, HERE, HOST, LoadResult, Proc, Scenario, bench_env, free_port, load,  # noqa: E402
-                    log, machine_line, median, spawn, spread, table, vm_rss_mb, wait_ready)
+from common import (
+    DEMO_AUTH,
+    HERE,
+    HOST,
+    LoadResult,
+    Proc,
+    Scenario,
+    bench_env,
+    free_port,
+    load,
+    log,
+    machine_line,
+    median,
+    spawn,
+    spread,
+    table,
+    vm_rss_mb,
+    wait_ready,
+)
 
 TEMP_VENV = Path(tempfile.gettempdir()) / "emma-mock-wsgi-venv"
 EXTRAS = ["flask", "waitress", "tinydb", "requests", "cheroot", "gunicorn", "granian"]
@@ -154,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for c, _ in chosen:
         runs = results[c.name]
-        rel = spread([x.rps / y.rps for x, y in zip(runs, base)], "{:.2f}") if base else "-"
+        rel = spread([x.rps / y.rps for x, y in zip(runs, base, strict=False)], "{:.2f}") if base else "-"
         rows.append([c.name, spread([x.rps for x in runs]), rel, f"{median([x.p50_ms for x in runs]):.2f}",
                      f"{median([x.p99_ms for x in runs]):.2f}", str(sum(x.errors for x in runs)),
                      spread(startup[c.name]), f"{rss[c.name]:.0f}"])

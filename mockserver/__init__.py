@@ -1,12 +1,12 @@
 """emma-mock: a local mock of the Emma API's touchpoints endpoints, for tests and CI."""
-from .serving.app import create_app
 from .config import Config
+from .serving.app import create_app
 
 __version__ = "0.1.0"
 __all__ = ["Config", "MockServer", "__version__", "create_app"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     if name == "MockServer":  # imported lazily: it pulls in the WSGI server
         from .testing import MockServer
         return MockServer

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .core.fixtures import DEFAULT_FIXTURE
+from .core.fixtures import DEFAULT_FIXTURE, MAX_FIXTURE_BYTES
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the real API refuses bodies over 10 MB
+MAX_STATE_BYTES = MAX_FIXTURE_BYTES  # PUT /__admin/state takes any fixture the server could load
 
 
 def on_off(value: str) -> bool:
@@ -25,7 +26,7 @@ def on_off(value: str) -> bool:
 
 def port_number(value: str) -> int:
     try:
-        port = int(value)
+        port = int(value) if value.isascii() else -1  # int() would also read Unicode digits
     except ValueError:
         raise ValueError(f"expected a port number, got {value!r}") from None
     if not 0 <= port <= 65535:
@@ -35,7 +36,7 @@ def port_number(value: str) -> int:
 
 def positive_int(value: str) -> int:
     try:
-        number = int(value)
+        number = int(value) if value.isascii() else 0  # int() would also read Unicode digits
     except ValueError:
         number = 0
     if number < 1:

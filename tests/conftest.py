@@ -7,8 +7,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from helpers import DEMO_AUTH, OTHER_AUTH, basic
 from mockserver import Config, create_app
+
+from helpers import DEMO_AUTH, OTHER_AUTH, basic
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

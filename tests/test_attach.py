@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from mockserver import MockServer
+
 from helpers import CLIServer
 
 

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockserver import Config, MockServer, create_app
 from mockserver.core import strict_json
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import TinyDBFile
+
 from helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli
 
 _open: list = []
@@ -37,7 +39,7 @@ def open_app(db, **kwargs):
 
 
 def kill(app) -> None:
-    """Let the file go as SIGKILL would: no fold-in of the journal, no clean stop."""
+    """Let the file go as SIGKILL would: no fold-in of the write-ahead log, no clean stop."""
     app.extensions["emma_mock"].database.release()
 
 
@@ -49,7 +51,7 @@ def _release_files():
 
 
 def big_fixture(folder: Path, touchpoints: int = 1500) -> Path:
-    """A fixture whose database file is past REWRITE_LIMIT, so writes go to the journal."""
+    """A fixture whose database file is past REWRITE_LIMIT, so writes go to the write-ahead log."""
     doc = {"accounts": [{"account_id": 100, "public_key": "demo-public-key", "private_key": "demo-private-key"}],
            "members": [{"account_id": 100, "member_id": 1, "email": "m@example.com"}],
            "touchpoint_types": [{"account_id": 100, "touchpoint_type_id": 1, "type_name": "t", "display_name": "T"}],
@@ -124,10 +126,10 @@ def test_a_file_that_fails_to_load_is_left_free(tmp_path):
 
 # --- whatever a write accepts, a restart loads ----------------------------------------------------
 
-@pytest.mark.parametrize("journal", [True, False], ids=["journal", "rewrite"])
-def test_writes_at_the_nesting_cap_load_after_a_kill(tmp_path, journal):
+@pytest.mark.parametrize("wal", [True, False], ids=["wal", "rewrite"])
+def test_writes_at_the_nesting_cap_load_after_a_kill(tmp_path, wal):
     db = tmp_path / "state.json"
-    fixtures = big_fixture(tmp_path) if journal else big_fixture(tmp_path, touchpoints=1)
+    fixtures = big_fixture(tmp_path) if wal else big_fixture(tmp_path, touchpoints=1)
     app = open_app(db, fixtures=fixtures)
     client = app.test_client()
     cap = strict_json.MAX_DEPTH
@@ -137,7 +139,7 @@ def test_writes_at_the_nesting_cap_load_after_a_kill(tmp_path, journal):
     member = client.post("/100/members/add", data=json.dumps({"email": "deep@example.com", "fields": nested(cap - 1)}),
                          content_type="application/json")
     assert touchpoint.status_code == 200 and member.status_code == 200, (touchpoint.json, member.json)
-    assert (tmp_path / "state.json.journal").exists() == journal
+    assert (tmp_path / "state.json.wal").exists() == wal
     state = client.get("/__admin/state").json
     kill(app)
     assert open_app(db).test_client().get("/__admin/state").json == state
@@ -185,9 +187,9 @@ _write = st.one_of(
 )
 
 
-@pytest.mark.parametrize("journal", [True, False], ids=["journal", "rewrite"])
-def test_every_accepted_write_loads_after_a_kill(tmp_path_factory, monkeypatch, journal):
-    if journal:
+@pytest.mark.parametrize("wal", [True, False], ids=["wal", "rewrite"])
+def test_every_accepted_write_loads_after_a_kill(tmp_path_factory, monkeypatch, wal):
+    if wal:
         monkeypatch.setattr(TinyDBFile, "REWRITE_LIMIT", 0)
 
     @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -209,22 +211,22 @@ def test_every_accepted_write_loads_after_a_kill(tmp_path_factory, monkeypatch, 
     check()
 
 
-def test_journal_lines_left_by_a_kill_during_a_state_upload_are_not_replayed(tmp_path):
-    """Killed after the new file was in place but before the journal was removed."""
+def test_wal_lines_left_by_a_kill_during_a_state_upload_are_not_replayed(tmp_path):
+    """Killed after the new file was in place but before the write-ahead log was removed."""
     db = tmp_path / "state.json"
     app = open_app(db, fixtures=big_fixture(tmp_path))
     client = app.test_client()
     for _ in range(3):
         assert client.post("/100/touchpoints/members", json={"touchpoints": [
             {"member_id": 1, "touchpoint_type_id": 1}]}).status_code == 200
-    journal = tmp_path / "state.json.journal"
-    old_lines = journal.read_bytes()
+    wal = tmp_path / "state.json.wal"
+    old_lines = wal.read_bytes()
     uploaded = {"accounts": [{"account_id": 100, "public_key": "p", "private_key": "s"}],
                 "members": [{"account_id": 100, "member_id": 7, "email": "new@example.com"}]}
     assert client.put("/__admin/state", json=uploaded).status_code == 200
     state = client.get("/__admin/state").json
     kill(app)
-    journal.write_bytes(old_lines)  # as if the kill came before its removal
+    wal.write_bytes(old_lines)  # as if the kill came before its removal
     assert open_app(db).test_client().get("/__admin/state").json == state
 
 
@@ -281,10 +283,10 @@ def _full_disk(*args, **kwargs):
     raise OSError(28, "No space left on device")
 
 
-@pytest.mark.parametrize("journal", [True, False], ids=["journal", "rewrite"])
-def test_a_full_disk_is_503_and_changes_nothing_for_writes_reset_and_upload(tmp_path, monkeypatch, journal):
+@pytest.mark.parametrize("wal", [True, False], ids=["wal", "rewrite"])
+def test_a_full_disk_is_503_and_changes_nothing_for_writes_reset_and_upload(tmp_path, monkeypatch, wal):
     db = tmp_path / "state.json"
-    app = open_app(db, fixtures=big_fixture(tmp_path) if journal else big_fixture(tmp_path, 1))
+    app = open_app(db, fixtures=big_fixture(tmp_path) if wal else big_fixture(tmp_path, 1))
     client = app.test_client()
     assert client.post("/100/touchpoints/members", json={"touchpoints": [
         {"member_id": 1, "touchpoint_type_id": 1}]}).status_code == 200
@@ -324,7 +326,7 @@ def test_a_failed_rename_is_503_for_reset_and_upload(tmp_path, monkeypatch):
     assert client.get("/__admin/faults").status_code == 200
 
 
-def test_a_half_written_journal_line_that_cannot_be_cut_does_not_damage_the_next_write(tmp_path, monkeypatch):
+def test_a_half_written_wal_line_that_cannot_be_cut_does_not_damage_the_next_write(tmp_path, monkeypatch):
     db = tmp_path / "state.json"
     app = open_app(db, fixtures=big_fixture(tmp_path))
     client = app.test_client()

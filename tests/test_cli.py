@@ -13,7 +13,6 @@ import requests
 from helpers import DEMO_AUTH, cli_env
 
 
-
 def spawn(*args, env=None):
     environment = {**cli_env(), **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "mockserver", *args], stdout=subprocess.PIPE,
@@ -72,7 +71,7 @@ def test_serves_the_default_fixture_and_prints_url_and_credentials(server):
 
 
 def test_sigterm_stops_it_cleanly_and_quickly(server):
-    process, url = server
+    process, _url = server
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=10)

@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from mockserver.testing import MockServer
+
 from helpers import DEMO_AUTH, check_state_invariants, get_state
 
 THREADS = 16

@@ -3,12 +3,13 @@ import io
 import os
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
 from mockserver.serving.console import MAX_TARGET, ConsoleLog, request_line
+
 from helpers import DEMO_AUTH, CLIServer
 
 LINE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  "
@@ -53,7 +54,7 @@ def test_a_path_cannot_forge_console_lines():
 
 
 def test_long_targets_are_cut_and_fault_and_drop_are_marked():
-    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     long = {"method": "GET", "path": "/100/" + "a" * 5000, "query": "", "status": 404, "duration_ms": 2.0}
     assert len(request_line(long, moment)) < MAX_TARGET + 80
     fault = {"method": "GET", "path": "/100/touchpoints", "query": "", "status": 503, "duration_ms": 0.5, "fault": 3}

@@ -287,8 +287,8 @@ def test_image_holds_no_build_tools_no_tests_no_caches(image):
     result = docker("run", "--rm", "--user", "0", "--entrypoint", "sh", IMAGE, "-c", script, timeout=120)
     lines = result.stdout.splitlines()
     print("\n".join(lines))
-    assert not [l for l in lines if l.startswith(("TOOL", "LEFTOVER", "TESTFILE", "DEVPKG"))], result.stdout
-    package = next(l for l in lines if l.startswith("PACKAGE "))
+    assert not [line for line in lines if line.startswith(("TOOL", "LEFTOVER", "TESTFILE", "DEVPKG"))], result.stdout
+    package = next(line for line in lines if line.startswith("PACKAGE "))
     assert "-packages/mockserver/" in package, f"installed from the wheel into site-packages? {package}"
     assert "FIXTURE default.json" in lines
     assert "DATA 10001" in lines

@@ -5,7 +5,6 @@ import pytest
 
 from helpers import basic
 
-
 # --- authentication ----------------------------------------------------------------------
 
 def test_no_credentials_is_401_with_a_basic_challenge(anonymous):
@@ -87,8 +86,8 @@ def test_body_of_exactly_10_mib_is_read(client):
     assert response.status_code == 200
 
 
-def test_unknown_path_is_404_json(client, anonymous):
-    for path in ("/", "/nothing", "/100/nothing", "/100/touchpoints/abc", "/100/touchpoints/members/x",
+def test_unknown_path_is_404_json(client, anonymous):  # `/` is the dashboard (SPEC §8)
+    for path in ("/nothing", "/100/nothing", "/100/touchpoints/abc", "/100/touchpoints/members/x",
                  "/abc/touchpoints"):
         response = client.get(path)
         assert response.status_code == 404, path

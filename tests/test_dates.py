@@ -1,5 +1,5 @@
 """Dates: `@D:` out, `@D:` or strict ISO 8601 in, everything else refused (SPEC §1)."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -32,7 +32,7 @@ def test_anything_else_is_refused(given):
 
 
 def test_format_drops_the_fraction_and_converts_to_utc():
-    moment = datetime(2025, 12, 2, 11, 23, 47, 999999, tzinfo=timezone.utc)
+    moment = datetime(2025, 12, 2, 11, 23, 47, 999999, tzinfo=UTC)
     assert format_date(moment) == "@D:2025-12-02T11:23:47"
     assert format_date(datetime(999, 1, 2, 3, 4, 5)) == "@D:0999-01-02T03:04:05"
 

@@ -100,7 +100,7 @@ def test_unreadable_files(tmp_path):
         load_fixtures(write(tmp_path, "[]"))
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(InvalidFixture, match="no \\*.json"):
+    with pytest.raises(InvalidFixture, match=r"no \*\.json"):
         load_fixtures(empty)
 
 

@@ -24,7 +24,7 @@ import base64
 import copy
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -33,9 +33,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from mockserver import Config, create_app
+
 from helpers import DEFAULT_FIXTURE, strict_json
 
-START = datetime(2030, 1, 1, tzinfo=timezone.utc)
+START = datetime(2030, 1, 1, tzinfo=UTC)
 PAGE_LIMIT = 500
 MISSING = object()
 COUNTERS = {"steps": 0, "requests": 0, "examples": 0, "created": 0}
@@ -44,7 +45,7 @@ COUNTERS = {"steps": 0, "requests": 0, "examples": 0, "created": 0}
 # --- the reference model, from SPEC -------------------------------------------------------
 
 def fmt(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("@D:%Y-%m-%dT%H:%M:%S")
 
 
@@ -64,7 +65,7 @@ def model_date(value: Any) -> str | None:
             return None
         offset = match.group(8)
     try:
-        moment = datetime(*map(int, match.group(1, 2, 3, 4, 5, 6)), tzinfo=timezone.utc)
+        moment = datetime(*map(int, match.group(1, 2, 3, 4, 5, 6)), tzinfo=UTC)
     except ValueError:
         return None
     if offset and offset != "Z":
@@ -592,7 +593,7 @@ class EmmaMachine(RuleBasedStateMachine):
         got = answer[1]
         assert isinstance(got, list) and len(got) == size
         expected = []
-        for (record, _), created in zip(resolved, got):
+        for (record, _), created in zip(resolved, got, strict=False):
             expected.append({**record, "touchpoint_id": self.new_id("touchpoints", created.get("touchpoint_id"))})
         self.expect(200, answer, body=expected)
         for record in expected:

@@ -1,4 +1,5 @@
 """`--db FILE`: the state survives restarts, writes are atomic, bad files are left alone (SPEC §5)."""
+import itertools
 import json
 
 import pytest
@@ -7,7 +8,6 @@ from mockserver import Config, create_app
 from mockserver.control.mock import mock_of
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import AtomicJSONStorage
-
 
 _open: dict[str, object] = {}  # the app serving each file: one server per file
 
@@ -128,7 +128,7 @@ def test_a_failed_write_changes_nothing(tmp_path, monkeypatch):
     assert client.post("/100/touchpoints", json={"type_name": "ok", "display_name": "Ok"}).status_code == 200
 
 
-# --- the journal: large states append one line per write --------------------------------
+# --- the write-ahead log: large states append one line per write --------------------------------
 
 def big_state(tmp_path, touchpoints=2000):
     doc = {"accounts": [{"account_id": 100, "public_key": "p", "private_key": "s"}],
@@ -149,77 +149,77 @@ def add(client, n=1):
     return response.json
 
 
-def test_a_large_state_journals_writes_and_a_restart_replays_them(tmp_path):
+def test_a_large_state_logs_writes_ahead_and_a_restart_replays_them(tmp_path):
     db = tmp_path / "state.json"
     app = open_app(db, fixtures=big_state(tmp_path))
     client = app.test_client()
     checkpoint = db.read_bytes()
     created = add(client, 3)
     client.delete("/100/touchpoints/members/touchpoints/5")
-    journal = tmp_path / "state.json.journal"
+    wal = tmp_path / "state.json.wal"
     assert db.read_bytes() == checkpoint  # the file was not rewritten for a small change
-    assert len(journal.read_bytes().splitlines()) == 2
+    assert len(wal.read_bytes().splitlines()) == 2
     state = client.get("/__admin/state").json
 
-    restarted = open_client(db)  # as after a kill: the journal is replayed, then folded in
+    restarted = open_client(db)  # as after a kill: the write-ahead log is replayed, then folded in
     assert restarted.get("/__admin/state").json == state
-    assert not journal.exists()
+    assert not wal.exists()
     assert json.loads(db.read_text())["touchpoints"][str(created[0]["touchpoint_id"])]["member_id"] == 1
     assert add(restarted)[0]["touchpoint_id"] == created[-1]["touchpoint_id"] + 1
 
 
-def test_a_torn_last_journal_line_was_never_answered_and_is_dropped(tmp_path):
+def test_a_torn_last_wal_line_was_never_answered_and_is_dropped(tmp_path):
     db = tmp_path / "state.json"
     client = open_app(db, fixtures=big_state(tmp_path)).test_client()
     kept = add(client)[0]["touchpoint_id"]
-    journal = tmp_path / "state.json.journal"
-    with open(journal, "ab") as handle:
+    wal = tmp_path / "state.json.wal"
+    with open(wal, "ab") as handle:
         handle.write(b'{"puts": {"touchpoints": [{"account_id": 100, "touch')  # killed mid-write
     restarted = open_client(db)
     ids = {t["touchpoint_id"] for t in restarted.get("/__admin/state").json["touchpoints"]}
     assert kept in ids
 
 
-def test_a_damaged_journal_line_refuses_to_start_and_leaves_both_files(tmp_path):
+def test_a_damaged_wal_line_refuses_to_start_and_leaves_both_files(tmp_path):
     db = tmp_path / "state.json"
     client = open_app(db, fixtures=big_state(tmp_path)).test_client()
     add(client)
     add(client)
-    journal = tmp_path / "state.json.journal"
-    lines = journal.read_bytes().splitlines(keepends=True)
-    journal.write_bytes(b"garbage\n" + lines[1])
-    before = (db.read_bytes(), journal.read_bytes())
-    with pytest.raises(InvalidFixture, match=r"journal: line 1 is damaged"):
+    wal = tmp_path / "state.json.wal"
+    lines = wal.read_bytes().splitlines(keepends=True)
+    wal.write_bytes(b"garbage\n" + lines[1])
+    before = (db.read_bytes(), wal.read_bytes())
+    with pytest.raises(InvalidFixture, match=r"wal: line 1 is damaged"):
         open_client(db)
-    assert (db.read_bytes(), journal.read_bytes()) == before
+    assert (db.read_bytes(), wal.read_bytes()) == before
 
 
-def test_the_journal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, monkeypatch):
+def test_the_wal_is_folded_in_when_it_grows_and_on_a_clean_stop(tmp_path, monkeypatch):
     from mockserver.core.filestore import TinyDBFile
-    monkeypatch.setattr(TinyDBFile, "JOURNAL_MIN", 4096)
+    monkeypatch.setattr(TinyDBFile, "WAL_MIN", 4096)
     db = tmp_path / "state.json"
     app = open_app(db, fixtures=big_state(tmp_path))
     client = app.test_client()
-    journal = tmp_path / "state.json.journal"
+    wal = tmp_path / "state.json.wal"
     sizes = []
     for _ in range(100):  # lines of ~2.5 KB: a quarter of the ~400 KB file is passed within ~45
         add(client, 10)
-        sizes.append(journal.stat().st_size if journal.exists() else 0)
-    assert any(later < earlier for earlier, later in zip(sizes, sizes[1:]))  # folded in on the way
+        sizes.append(wal.stat().st_size if wal.exists() else 0)
+    assert any(later < earlier for earlier, later in itertools.pairwise(sizes))  # folded in on the way
     on_disk = json.loads(db.read_text())
     assert len(on_disk["touchpoints"]) > 2000
     add(client)
     mock_of(app).close()
-    assert not journal.exists()
+    assert not wal.exists()
     assert len(json.loads(db.read_text())["touchpoints"]) == len(client.get("/__admin/state").json["touchpoints"])
 
 
-def test_reset_folds_the_journal_away(tmp_path):
+def test_reset_folds_the_wal_away(tmp_path):
     db = tmp_path / "state.json"
     client = open_app(db, fixtures=big_state(tmp_path)).test_client()
     add(client)
     client.post("/__admin/reset")
-    assert not (tmp_path / "state.json.journal").exists()
+    assert not (tmp_path / "state.json.wal").exists()
     assert len(json.loads(db.read_text())["touchpoints"]) == 2000
 
 
@@ -230,3 +230,15 @@ def test_a_fresh_tinydb_file_is_seeded_from_the_fixtures(tmp_path, content):
     client = open_client(db)
     assert [t["touchpoint_type_id"] for t in client.get("/100/touchpoints").json] == [300, 200]
     assert "300" in json.loads(db.read_text())["touchpoint_types"]
+
+
+def test_the_file_stays_tinydbs_own_format(tmp_path):
+    """Any TinyDB program can open the file: one table per collection, document id = record id."""
+    from tinydb import TinyDB
+
+    db = tmp_path / "state.json"
+    client = open_client(db)
+    created = client.post("/100/touchpoints", json={"type_name": "read_back", "display_name": "R"}).get_json()
+    with TinyDB(db) as tiny:
+        assert dict(tiny.table("touchpoint_types").get(doc_id=created["touchpoint_type_id"])) == created
+        assert {m["email"] for m in tiny.table("members").all()} >= {"ann.smith@example.com"}

@@ -1,7 +1,8 @@
 """A record's cached JSON is exactly what json.dumps would answer, and lists are joined from it."""
 import json
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.core.records import SEPARATORS, Record, encode
 

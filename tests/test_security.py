@@ -15,6 +15,7 @@ import requests
 from mockserver import Config, create_app
 from mockserver.control.mock import mock_of
 from mockserver.testing import MockServer
+
 from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, CLIServer, assert_json_answer, basic
 
 
@@ -113,7 +114,7 @@ def test_touchpoints_cannot_reference_another_accounts_member_or_type(item):
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     sent = json.dumps(item)
-    assert not any(secret in text and secret not in sent for secret in SECRETS_OF_101 + ["666", "400"])
+    assert not any(secret in text and secret not in sent for secret in [*SECRETS_OF_101, "666", "400"])
     assert state_of(app) == before
 
 
@@ -197,7 +198,7 @@ def test_credentials_never_appear_in_the_journal():
         text = journal.text
         entries = journal.json()
     assert len(entries) > 40
-    leaked = [secret for secret in _secrets() + ["demo-public-key", "other-public-key"] if secret in text]
+    leaked = [secret for secret in [*_secrets(), "demo-public-key", "other-public-key"] if secret in text]
     assert not leaked, f"credentials in the journal: {leaked}"
     masked = [entry for entry in entries if "Authorization" in entry.get("headers", {})]
     assert masked and all(entry["headers"]["Authorization"] == "***" for entry in masked)
@@ -215,7 +216,7 @@ def test_credentials_never_appear_in_the_servers_output(tmp_path):
     banner, _, after = out.partition("control:")
     after = after.split("\n", 1)[1] if "\n" in after else ""
     # SPEC §7: the banner shows the demo accounts' keys; nothing after it, and never a request's credentials
-    for secret in _secrets() + ["admin-token-77e1"]:
+    for secret in [*_secrets(), "admin-token-77e1"]:
         assert secret not in after, f"{secret!r} printed after the banner"
         assert secret not in err, f"{secret!r} on stderr"
     for secret in (PROBE_PUBLIC, PROBE_PRIVATE, "admin-token-77e1"):

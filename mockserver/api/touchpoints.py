@@ -1,25 +1,18 @@
 """`/{account_id}/touchpoints/members...`: touchpoints of members."""
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
+from ..core.checks import fits_a_float, is_int, is_number
 from ..core.dates import DateError, parse_date
 from ..core.errors import BadRequest
-from ..serving.wire import json_object, listing, page, reply
 from ..core.store import TouchpointInput
+from ..serving.wire import json_object, listing, page, reply
 from ._context import store
 
 blueprint = Blueprint("touchpoints", __name__)
 
 BATCH_LIMIT = 10  # "Create up to 10 touchpoints."
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _item(index: int, raw: Any) -> TouchpointInput:
@@ -35,11 +28,10 @@ def _item(index: int, raw: Any) -> TouchpointInput:
             raise BadRequest(f"{where}.{name} must be {kind}{' or null' if nullable else ''}")
         return raw[name]
 
-    value = check("touchpoint_monetary_value", _is_number, "a number", True)
-    try:
-        value = None if value is None else float(value)
-    except OverflowError:
-        raise BadRequest(f"{where}.touchpoint_monetary_value is too large") from None
+    value = check("touchpoint_monetary_value", is_number, "a number", True)
+    if value is not None and not fits_a_float(value):
+        raise BadRequest(f"{where}.touchpoint_monetary_value is too large")
+    value = None if value is None else float(value)
     timestamp = None  # absent: now (SPEC §3: "a date as in §1, default now"; null is not a date)
     if "touchpoint_timestamp" in raw:
         try:
@@ -47,19 +39,19 @@ def _item(index: int, raw: Any) -> TouchpointInput:
         except DateError as exc:
             raise BadRequest(f"{where}.touchpoint_timestamp: {exc}") from None
     return TouchpointInput(
-        member_id=check("member_id", _is_int, "an integer", False),
+        member_id=check("member_id", is_int, "an integer", False),
         email=check("email", lambda v: isinstance(v, str) and v.strip(), "a non-empty string", False),
-        touchpoint_type_id=check("touchpoint_type_id", _is_int, "an integer", False),
+        touchpoint_type_id=check("touchpoint_type_id", is_int, "an integer", False),
         type_name=check("type_name", lambda v: isinstance(v, str) and v.strip(), "a non-empty string", False),
         touchpoint_monetary_value=value,
-        mailing_id=check("mailing_id", _is_int, "an integer", True),
+        mailing_id=check("mailing_id", is_int, "an integer", True),
         attributes=check("attributes", lambda v: isinstance(v, dict), "an object", True),
         touchpoint_timestamp=timestamp,
     )
 
 
-@blueprint.post("/<int:account_id>/touchpoints/members")
-def create_touchpoints(account_id: int):
+@blueprint.post("/<id:account_id>/touchpoints/members")
+def create_touchpoints(account_id: int) -> Response:
     """Create 1 to 10 touchpoints, all or none."""
     items = json_object().get("touchpoints")
     if not isinstance(items, list) or not 1 <= len(items) <= BATCH_LIMIT:
@@ -67,21 +59,21 @@ def create_touchpoints(account_id: int):
     return reply(store().create_touchpoints(account_id, [_item(i, raw) for i, raw in enumerate(items)]))
 
 
-@blueprint.get("/<int:account_id>/touchpoints/members/<int:member_id>")
-def list_member_touchpoints(account_id: int, member_id: int):
+@blueprint.get("/<id:account_id>/touchpoints/members/<id:member_id>")
+def list_member_touchpoints(account_id: int, member_id: int) -> Response:
     """A member's touchpoints by timestamp."""
     return listing(page(), lambda: store().count_member_touchpoints(account_id, member_id),
                    lambda start, end: store().member_touchpoints(account_id, member_id, start, end))
 
 
-@blueprint.get("/<int:account_id>/touchpoints/members/touchpoints/<int:touchpoint_id>")
-def get_touchpoint(account_id: int, touchpoint_id: int):
+@blueprint.get("/<id:account_id>/touchpoints/members/touchpoints/<id:touchpoint_id>")
+def get_touchpoint(account_id: int, touchpoint_id: int) -> Response:
     """One touchpoint."""
     return reply(store().get_touchpoint(account_id, touchpoint_id))
 
 
-@blueprint.delete("/<int:account_id>/touchpoints/members/touchpoints/<int:touchpoint_id>")
-def delete_touchpoint(account_id: int, touchpoint_id: int):
+@blueprint.delete("/<id:account_id>/touchpoints/members/touchpoints/<id:touchpoint_id>")
+def delete_touchpoint(account_id: int, touchpoint_id: int) -> Response:
     """Delete one touchpoint."""
     store().delete_touchpoint(account_id, touchpoint_id)
     return reply(True)

@@ -7,20 +7,21 @@ own random generator (seeded with `seed`, so a chaotic run can be replayed).
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import threading
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from typing import Any
 
+from ..core.checks import is_int, is_number
 from ..core.errors import BadRequest
+from ..core.globs import MAX_GLOB, glob_matches
 
 MAX_DELAY_MS = 600_000
+MAX_FAULTS = 100  # active at once; every API request is matched against them
+MAX_FAULT_BODY_BYTES = 64 * 1024  # a fault's `body`, as JSON with non-ASCII escaped
+MAX_TEXT_CHARS = 1024  # `method` and a string `seed`
 _FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Fault:
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method != method:
             return False
-        return not self.path or fnmatchcase(path, self.path)
+        return not self.path or glob_matches(path, self.path)
 
     def delay_seconds(self) -> float:
         if self.delay_ms is None:
@@ -84,28 +85,33 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
     method, path, status = spec.get("method"), spec.get("path"), spec.get("status")
     delay, action, times = spec.get("delay_ms"), spec.get("action"), spec.get("times")
     probability, seed = spec.get("probability"), spec.get("seed")
-    if method is not None and (not isinstance(method, str) or not method.strip()):
+    if method is not None and (not isinstance(method, str) or not method.strip()
+                               or len(method) > MAX_TEXT_CHARS):
         raise BadRequest("'method' must be an HTTP method such as \"POST\"")
-    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
-        raise BadRequest("'path' must be a path glob starting with '/', such as \"/100/touchpoints*\"")
-    if status is not None and (not isinstance(status, int) or isinstance(status, bool)
+    if path is not None and (not isinstance(path, str) or not 1 <= len(path) <= MAX_GLOB):
+        raise BadRequest(f"'path' must be a path glob of 1 to {MAX_GLOB} characters, "
+                         "such as \"/100/touchpoints*\" or \"*\"")
+    if "body" in spec and len(json.dumps(spec["body"])) > MAX_FAULT_BODY_BYTES:
+        raise BadRequest(f"'body' is over {MAX_FAULT_BODY_BYTES // 1024} KiB as JSON; send a smaller one")
+    if status is not None and (not is_int(status)
                                or not 200 <= status <= 599):
         raise BadRequest("'status' must be an HTTP status code from 200 to 599")
     if delay is not None:
-        if _number(delay):
+        if is_number(delay):
             delay = [delay]
-        if (not isinstance(delay, list) or len(delay) not in (1, 2) or not all(map(_number, delay))
+        if (not isinstance(delay, list) or len(delay) not in (1, 2) or not all(map(is_number, delay))
                 or not all(0 <= d <= MAX_DELAY_MS for d in delay) or delay != sorted(delay)):
             raise BadRequest(f"'delay_ms' must be a number or [min, max] from 0 to {MAX_DELAY_MS}")
         delay = delay[0] if len(delay) == 1 else delay
     if action is not None and action not in ("respond", "drop"):
         raise BadRequest("'action' must be \"respond\" or \"drop\"")
-    if times is not None and (not isinstance(times, int) or isinstance(times, bool) or times < 1):
+    if times is not None and (not is_int(times) or times < 1):
         raise BadRequest("'times' must be a positive integer (leave it out for always)")
-    if probability is not None and (not _number(probability) or not 0 <= probability <= 1):
+    if probability is not None and (not is_number(probability) or not 0 <= probability <= 1):
         raise BadRequest("'probability' must be a number from 0 to 1")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
-        raise BadRequest("'seed' must be an integer or a string")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))
+                             or (isinstance(seed, str) and len(seed) > MAX_TEXT_CHARS)):
+        raise BadRequest(f"'seed' must be an integer or a string of at most {MAX_TEXT_CHARS} characters")
     if status is None and delay is None and action is None:
         raise BadRequest("a fault needs at least one of 'status', 'delay_ms' or 'action'")
     return Fault(id=fault_id, method=method.upper() if method else None, path=path, status=status,
@@ -120,11 +126,16 @@ class Faults:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.version = 0  # moves whenever the list or a fault's counters change
 
     def add(self, spec: Any) -> Fault:
         with self._lock:
+            if len(self._faults) >= MAX_FAULTS:
+                raise BadRequest(f"there are already {MAX_FAULTS} faults, the most this server keeps; "
+                                 "remove some (DELETE /__admin/faults/{id}, or DELETE /__admin/faults)")
             fault = parse_fault(spec, next(self._ids))
             self._faults.append(fault)
+            self.version += 1
             return fault
 
     def list(self) -> list[dict[str, Any]]:
@@ -135,11 +146,13 @@ class Faults:
         with self._lock:
             before = len(self._faults)
             self._faults = [f for f in self._faults if f.id != fault_id]
+            self.version += 1
             return len(self._faults) < before
 
     def clear(self) -> None:
         with self._lock:
             self._faults = []
+            self.version += 1
 
     def fire(self, method: str, path: str) -> Fault | None:
         """The fault this request triggers, if any, counting it against its `times`."""
@@ -152,6 +165,7 @@ class Faults:
                 if fault.probability is not None and fault._random.random() >= fault.probability:
                     continue
                 fault.matched += 1
+                self.version += 1
                 if fault.times is not None:
                     fault.times -= 1
                     if fault.times == 0:

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from ..core.clock import Clock
 from ..config import Config
-from .faults import Faults
-from ..core.fixtures import Dataset, load_fixtures
-from .journal import Journal
+from ..core.clock import Clock
 from ..core.errors import InvalidFixture, StorageFailed
 from ..core.filestore import TinyDBFile
-from .rate_limit import RateLimiter
+from ..core.fixtures import Dataset, load_fixtures
 from ..core.store import Store, paused_gc
+from .faults import Faults
+from .journal import Journal
+from .rate_limit import RateLimiter
 
 
 class Mock:
@@ -36,7 +36,8 @@ class Mock:
                 if self.database is not None and not self.database.exists:
                     self.store.reset()  # a new file starts as a copy of the fixtures
             except StorageFailed as exc:
-                self.database.release()
+                if self.database is not None:
+                    self.database.release()
                 raise InvalidFixture(f"{config.db}: {exc.message}") from None
             except BaseException:
                 if self.database is not None:
@@ -46,8 +47,14 @@ class Mock:
         self.faults = Faults()
         self.rate_limit = RateLimiter()
 
+    def changes(self) -> dict[str, int]:
+        """Counters that move when something the dashboard shows changes (`GET /__admin/changes`)."""
+        return {"state": self.store.version, "requests": self.journal.latest_id,
+                "controls": self.faults.version + self.clock.version + self.rate_limit.version,
+                "cleared": self.journal.cleared}
+
     def close(self) -> None:
-        """On a clean stop: leave the database file whole (its journal folded in)."""
+        """On a clean stop: leave the database file whole (its write-ahead log folded in)."""
         if self.database is not None:
             self.database.close()
 
@@ -71,4 +78,4 @@ def mock_of(app: Flask) -> Mock:
 
 def current_mock() -> Mock:
     """The Mock of the app handling the current request (for views)."""
-    return mock_of(current_app)  # type: ignore[arg-type]  # current_app is a proxy to the Flask app
+    return mock_of(current_app)

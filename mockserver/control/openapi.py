@@ -12,19 +12,27 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..api.touchpoints import BATCH_LIMIT
+from ..config import MAX_BODY_BYTES
+from ..core.checks import TRUE_FLAGS
+from ..core.clock import MAX_ADVANCE_SECONDS
+from ..core.dates import EMMA_DATE, ISO_DATE
 from ..core.paging import PAGE_LIMIT
+from .faults import MAX_DELAY_MS
+from .rate_limit import MAX_WINDOW_SECONDS
 
 OPENAPI_VERSION = "3.1.0"
 
-# What responses carry: `@D:YYYY-MM-DDTHH:MM:SS`, UTC, no fraction.
-DATE_PATTERN = r"^@D:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
-# What requests may send: that form, or ISO 8601 with optional fraction and `Z`/`±HH:MM` (SPEC §1).
-REQUEST_DATE_PATTERN = (
-    r"^(@D:[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?)$"
-)
+# What responses carry, and what requests may send (that form, or ISO 8601 with optional
+# fraction and `Z`/`±HH:MM`): the very expressions the date parser uses.
+DATE_PATTERN = f"^{EMMA_DATE}$"
+REQUEST_DATE_PATTERN = f"^(?:{EMMA_DATE}|{ISO_DATE})$"
 
 JSON = "application/json"
+
+# The dashboard's page and assets (`/`, `/__dashboard/<name>`) are served by the app but are not
+# API: HTML, CSS and JavaScript for a person. They are left out of this document on purpose.
+NOT_API_ENDPOINTS = frozenset({"dashboard.page", "dashboard.asset"})
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -83,7 +91,8 @@ def _schemas() -> dict[str, Any]:
                 "display_name": {**_TEXT, "description": "A name for displaying the touchpoint in the UI."},
             },
             "required": ["type_name", "display_name"],
-            "examples": [{"type_name": "visited_website", "display_name": "Visited Website"}],
+            # Not in the demo fixture, so "try it" on the dashboard succeeds as prefilled.
+            "examples": [{"type_name": "opened_email", "display_name": "Opened Email"}],
         },
         "Touchpoint": _object({
             "account_id": _ID,
@@ -117,7 +126,7 @@ def _schemas() -> dict[str, Any]:
         },
         "TouchpointBatch": {
             "type": "object",
-            "properties": {"touchpoints": {"type": "array", "minItems": 1, "maxItems": 10,
+            "properties": {"touchpoints": {"type": "array", "minItems": 1, "maxItems": BATCH_LIMIT,
                                            "items": _schema("TouchpointInput")}},
             "required": ["touchpoints"],
             "examples": [{"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300,
@@ -179,6 +188,8 @@ def _schemas() -> dict[str, Any]:
             "openapi": {"type": "string"},
         }),
         "JournalEntry": _object({
+            "id": {"type": "integer", "minimum": 1,
+                   "description": "Increases for the life of the process; not restarted by clear or reset."},
             "method": {"type": "string"},
             "path": {"type": "string"},
             "query": {"type": "object", "additionalProperties": {
@@ -190,8 +201,19 @@ def _schemas() -> dict[str, Any]:
             "status": {"type": ["integer", "null"], "description": "null when the connection was dropped."},
             "duration_ms": {"type": "number", "minimum": 0},
             "time": _schema("Date"),
+            "response_headers": {"type": "object", "additionalProperties": {"type": "string"},
+                                 "description": "The answer's headers (empty when the connection was dropped)."},
+            "response_body": {"description": "The answer's JSON, the text when not JSON, or null."},
             "fault": {"type": ["integer", "null"],
-                      "description": "The id of the fault that answered, dropped or delayed it; null: none."},
+                      "description": "The id of the fault that answered or delayed the request, else null."},
+        }),
+        "Changes": _object({
+            "state": {"type": "integer", "description": "Moves on each committed write, reset, state upload."},
+            "requests": {"type": "integer", "minimum": 0,
+                         "description": "The id of the newest journal entry, 0 if none."},
+            "controls": {"type": "integer", "description": "Moves when faults, clock or rate limit change."},
+            "cleared": {"type": "integer", "minimum": 0,
+                        "description": "Moves when the journal is emptied (DELETE, reset)."},
         }),
         "Fault": _object({
             "id": _ID,
@@ -218,9 +240,9 @@ def _schemas() -> dict[str, Any]:
                 "status": {"type": "integer", "minimum": 200, "maximum": 599},
                 "body": {"description": "Default: `{\"error\": \"Injected fault ...\"}`."},
                 "delay_ms": {"anyOf": [
-                    {"type": "number", "minimum": 0, "maximum": 600000},
+                    {"type": "number", "minimum": 0, "maximum": MAX_DELAY_MS},
                     {"type": "array", "minItems": 2, "maxItems": 2,
-                     "items": {"type": "number", "minimum": 0, "maximum": 600000},
+                     "items": {"type": "number", "minimum": 0, "maximum": MAX_DELAY_MS},
                      "description": "[min, max] for a random delay; min <= max."}]},
                 "action": {"enum": ["respond", "drop"]},
                 "times": {"type": "integer", "minimum": 1, "description": "Absent: always."},
@@ -237,17 +259,17 @@ def _schemas() -> dict[str, Any]:
                 {"type": "object", "properties": {"now": _schema("RequestDate")}, "required": ["now"],
                  "not": {"required": ["advance_seconds"]}},
                 {"type": "object",
-                 "properties": {"advance_seconds": {"type": "number", "minimum": 0, "maximum": 1e10}},
+                 "properties": {"advance_seconds": {"type": "number", "minimum": 0, "maximum": MAX_ADVANCE_SECONDS}},
                  "required": ["advance_seconds"], "not": {"required": ["now"]}},
             ],
             "examples": [{"now": "@D:2026-01-01T00:00:00"}, {"advance_seconds": 3600}],
         },
         "RateLimit": _object({"requests": {"type": "integer", "minimum": 1},
-                              "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}}),
+                              "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WINDOW_SECONDS}}),
         "RateLimitInput": {
             "type": "object",
             "properties": {"requests": {"type": "integer", "minimum": 1},
-                           "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400}},
+                           "per_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_WINDOW_SECONDS}},
             "required": ["requests", "per_seconds"],
             "examples": [{"requests": 10, "per_seconds": 1}],
         },
@@ -281,7 +303,7 @@ def _responses() -> dict[str, Any]:
             "The path exists but does not serve this verb (never sent for the verbs documented here); "
             "`Allow` lists the verbs it serves.",
             {"Allow": {"required": True, "schema": {"type": "string"}}}),
-        "PayloadTooLarge": _error("The request body is over 10 MiB."),
+        "PayloadTooLarge": _error(f"The request body is over {MAX_BODY_BYTES // 2**20} MiB."),
         "StorageFailed": _error("The database file (`--db`) could not be written; nothing was changed."),
         "AdminUnauthorized": _error(
             "`MOCKSERVER_ADMIN_TOKEN` is set and the request did not send it "
@@ -312,7 +334,7 @@ def _parameters() -> dict[str, Any]:
                      {"type": "integer", "minimum": 0}),
         "Count": query("count", "`true` (also `True`, `1`): answer the size of the whole list as a bare "
                                 "integer, ignoring `start` and `end`. Any other value lists.",
-                       {"type": "string", "enum": ["true", "True", "1", "false"]}),
+                       {"type": "string", "enum": [*sorted(TRUE_FLAGS), "false"]}),
     }
 
 
@@ -359,10 +381,10 @@ def _api(endpoint: str, summary: str, tag: str, ok: dict[str, Any], *, params: l
 
 def _admin(endpoint: str, summary: str, ok: dict[str, Any], *, params: list[str] | None = None,
            query: list[dict[str, Any]] | None = None, body: str | None = None, open_: bool = False,
-           not_found: bool = False, writes: bool = False) -> dict[str, Any]:
+           not_found: bool = False, writes: bool = False, bad_query: bool = False) -> dict[str, Any]:
     """A control operation under `/__admin`: no account auth; the admin token when one is set."""
     responses: dict[str, Any] = {"200": ok}
-    if body:
+    if body or bad_query:
         responses["400"] = _ref("responses", "BadRequest")
     if not open_:
         responses["401"] = _ref("responses", "AdminUnauthorized")
@@ -387,13 +409,16 @@ def _admin(endpoint: str, summary: str, ok: dict[str, Any], *, params: list[str]
 def _paths() -> dict[str, Any]:
     types, touchpoints, members = "Touchpoint types", "Touchpoints", "Members"
     true = _ok("Done: the JSON literal `true`.", _schema("True"))
-    journal_filters = [
+    journal_filters: list[dict[str, Any]] = [
         {"name": "method", "in": "query", "required": False, "description": "Only this verb (any case).",
          "schema": {"type": "string"}},
         {"name": "path", "in": "query", "required": False, "description": "Only this path, or paths matching "
                                                                           "this glob.", "schema": {"type": "string"}},
         {"name": "status", "in": "query", "required": False, "description": "Only answers with this status.",
          "schema": {"type": "integer"}},
+        {"name": "after", "in": "query", "required": False,
+         "description": "Only entries whose `id` is above this one (what a poller saw last).",
+         "schema": {"type": "integer", "minimum": 0}},
         _ref("parameters", "Count"),
     ]
     return {
@@ -418,9 +443,10 @@ def _paths() -> dict[str, Any]:
                            params=["TouchpointTypeId"], writes=True),
         },
         "/{account_id}/touchpoints/members": {
-            "post": _api("touchpoints.create_touchpoints", "Create 1 to 10 touchpoints, all or none", touchpoints,
+            "post": _api("touchpoints.create_touchpoints", f"Create 1 to {BATCH_LIMIT} touchpoints, all or none",
+                         touchpoints,
                          _ok("The created touchpoints, in request order.",
-                             {"type": "array", "minItems": 1, "maxItems": 10, "items": _schema("Touchpoint")}),
+                             {"type": "array", "minItems": 1, "maxItems": BATCH_LIMIT, "items": _schema("Touchpoint")}),
                          params=[], body="TouchpointBatch", writes=True),
         },
         "/{account_id}/touchpoints/members/{member_id}": {
@@ -483,8 +509,13 @@ def _paths() -> dict[str, Any]:
             "get": _admin("admin.list_requests", "The journal of API requests, oldest first",
                           _ok("The matching entries, or their count.",
                               {"oneOf": [{"type": "array", "items": _schema("JournalEntry")}, _schema("Count")]}),
-                          query=journal_filters),
+                          query=journal_filters, bad_query=True),
             "delete": _admin("admin.clear_requests", "Empty the journal", true),
+        },
+        "/__admin/changes": {
+            "get": _admin("admin.changes", "Counters that move when state, journal or controls change "
+                                           "(cheap to poll; the dashboard does)",
+                          _ok("The counters.", _schema("Changes"))),
         },
         "/__admin/faults": {
             "get": _admin("admin.list_faults", "The active faults",

@@ -6,6 +6,9 @@ import threading
 import time
 from collections import deque
 
+MAX_WINDOW_SECONDS = 86_400  # `per_seconds` at most: a day
+MAX_REQUESTS = 100_000  # per window: the window keeps a timestamp per admitted request
+
 
 class RateLimiter:
     """A sliding window per account; a refused request is not counted."""
@@ -15,18 +18,21 @@ class RateLimiter:
         self.requests: int | None = None
         self.per_seconds: float = 1.0
         self._windows: dict[int, deque[float]] = {}
+        self.version = 0  # moves on every configure and disable
 
     def configure(self, requests: int, per_seconds: float) -> None:
         with self._lock:
             self.requests, self.per_seconds = requests, per_seconds
             self._windows.clear()
+            self.version += 1
 
     def disable(self) -> None:
         with self._lock:
             self.requests = None
             self._windows.clear()
+            self.version += 1
 
-    def settings(self) -> dict | None:
+    def settings(self) -> dict[str, float] | None:
         if self.requests is None:
             return None
         return {"requests": self.requests, "per_seconds": self.per_seconds}

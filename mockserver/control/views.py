@@ -4,15 +4,20 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
+from ..core import strict_json
+from ..core.checks import flag, is_int, is_number
+from ..core.clock import MAX_ADVANCE_SECONDS
 from ..core.dates import DateError, format_date, parse_datetime
 from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
-from ..core import strict_json
+from ..core.globs import MAX_GLOB
 from ..serving.wire import json_body, json_object, reply
 from .mock import current_mock
-from .openapi import admin_endpoints, document as openapi_document
+from .openapi import admin_endpoints
+from .openapi import document as openapi_document
+from .rate_limit import MAX_REQUESTS, MAX_WINDOW_SECONDS
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 
@@ -30,44 +35,45 @@ def require_admin_token() -> None:
     bearer = request.headers.get("Authorization", "")
     if bearer.startswith("Bearer "):
         given = given or bearer[len("Bearer "):]
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    # surrogateescape: a token read from a non-UTF-8 environment must not turn every check into a 500
+    if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode("utf-8", "surrogateescape")):
         raise Unauthorized("the control API needs the admin token: send it as 'X-Admin-Token' "
                            "or 'Authorization: Bearer <token>'")
 
 
 @blueprint.get("")
-def index():
+def index() -> Response:
     """Each endpoint of the control API with a line of help."""
     return reply({"endpoints": admin_endpoints(), "openapi": "/__admin/openapi.json"})
 
 
 @blueprint.get("/health")
-def health():
+def health() -> Response:
     """Liveness for health checks."""
     return reply({"status": "ok"})
 
 
 @blueprint.get("/openapi.json")
-def openapi():
+def openapi() -> Response:
     """The OpenAPI 3.1 document of the whole served API, admin routes included."""
     return reply(openapi_document())
 
 
 @blueprint.post("/reset")
-def reset():
+def reset() -> Response:
     """Back to the loaded fixtures: data, ids, journal, faults, clock, rate limit."""
     mock().reset()
     return reply({"status": "reset"})
 
 
 @blueprint.get("/state")
-def get_state():
+def get_state() -> Response:
     """The whole state as a fixture document."""
     return reply(mock().store.export())
 
 
 @blueprint.put("/state")
-def put_state():
+def put_state() -> Response:
     """Replace the whole state with a fixture document, checked as at load."""
     try:
         body = json_body(max_depth=strict_json.DOCUMENT_DEPTH)
@@ -79,42 +85,50 @@ def put_state():
 
 
 @blueprint.get("/requests")
-def list_requests():
-    """The journal of API requests, oldest first; filters `method`, `path`, `status`; `count`."""
+def list_requests() -> Response:
+    """The journal of API requests, oldest first; filters `method`, `path`, `status`, `after`; `count`."""
+    if len(request.args.get("path", "")) > MAX_GLOB:
+        raise BadRequest(f"query parameter 'path' must be a path or glob of at most {MAX_GLOB} characters")
     entries = mock().journal.entries(request.args)
-    if request.args.get("count") in ("true", "True", "1"):
+    if flag(request.args, "count"):
         return reply(len(entries))
     return reply(entries)
 
 
+@blueprint.get("/changes")
+def changes() -> Response:
+    """Cheap counters a page polls to know what to fetch again: state, journal, controls."""
+    return reply(mock().changes())
+
+
 @blueprint.delete("/requests")
-def clear_requests():
+def clear_requests() -> Response:
     """Empty the journal."""
     mock().journal.clear()
     return reply(True)
 
 
 @blueprint.post("/faults")
-def add_fault():
+def add_fault() -> Response:
     """Add a fault; it answers with its id."""
     return reply(mock().faults.add(json_body()).to_json())
 
 
 @blueprint.get("/faults")
-def list_faults():
+def list_faults() -> Response:
     """The active faults."""
     return reply(mock().faults.list())
 
 
 @blueprint.delete("/faults")
-def clear_faults():
+def clear_faults() -> Response:
     """Remove every fault."""
     mock().faults.clear()
     return reply(True)
 
 
-@blueprint.delete("/faults/<int:fault_id>")
-def delete_fault(fault_id: int):
+@blueprint.delete("/faults/<id:fault_id>")
+def delete_fault(fault_id: int) -> Response:
     """Remove one fault."""
     if not mock().faults.remove(fault_id):
         raise NotFound(f"no fault with id {fault_id}")
@@ -127,13 +141,13 @@ def _clock() -> dict[str, Any]:
 
 
 @blueprint.get("/clock")
-def get_clock():
+def get_clock() -> Response:
     """What "now" is, and whether it is frozen."""
     return reply(_clock())
 
 
 @blueprint.put("/clock")
-def set_clock():
+def set_clock() -> Response:
     """Freeze "now" (`now`) or move it forward (`advance_seconds`)."""
     body = json_object()
     if ("now" in body) == ("advance_seconds" in body):
@@ -146,7 +160,7 @@ def set_clock():
         mock().clock.freeze(moment)
     else:
         seconds = body["advance_seconds"]
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 1e10:
+        if not is_number(seconds) or not 0 <= seconds <= MAX_ADVANCE_SECONDS:
             raise BadRequest("'advance_seconds' must be a non-negative number of seconds")
         try:
             mock().clock.advance(seconds)
@@ -156,33 +170,33 @@ def set_clock():
 
 
 @blueprint.delete("/clock")
-def real_clock():
+def real_clock() -> Response:
     """Back to real time."""
     mock().clock.unfreeze()
     return reply(_clock())
 
 
 @blueprint.get("/rate-limit")
-def get_rate_limit():
+def get_rate_limit() -> Response:
     """The rate limit in force, or null."""
     return reply(mock().rate_limit.settings())
 
 
 @blueprint.put("/rate-limit")
-def set_rate_limit():
+def set_rate_limit() -> Response:
     """Allow at most `requests` per `per_seconds` per account."""
     body = json_object()
     requests, seconds = body.get("requests"), body.get("per_seconds")
-    if not isinstance(requests, int) or isinstance(requests, bool) or requests < 1:
-        raise BadRequest("'requests' must be a positive integer")
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 < seconds <= 86400:
-        raise BadRequest("'per_seconds' must be a number of seconds above 0 (at most 86400)")
+    if not is_int(requests) or not 1 <= requests <= MAX_REQUESTS:
+        raise BadRequest(f"'requests' must be a positive integer, at most {MAX_REQUESTS}")
+    if not is_number(seconds) or not 0 < seconds <= MAX_WINDOW_SECONDS:
+        raise BadRequest(f"'per_seconds' must be a number of seconds above 0 (at most {MAX_WINDOW_SECONDS})")
     mock().rate_limit.configure(requests, seconds)
     return reply(mock().rate_limit.settings())
 
 
 @blueprint.delete("/rate-limit")
-def clear_rate_limit():
+def clear_rate_limit() -> Response:
     """Remove the rate limit."""
     mock().rate_limit.disable()
     return reply(True)

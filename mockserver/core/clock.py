@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+
+MAX_ADVANCE_SECONDS = 1e10  # `advance_seconds` at most: ~317 years, far inside year 9999
 
 
 class Clock:
@@ -11,10 +13,11 @@ class Clock:
     def __init__(self) -> None:
         self._frozen: datetime | None = None
         self._lock = threading.Lock()
+        self.version = 0  # moves on every freeze, advance and unfreeze
 
     def now(self) -> datetime:
         frozen = self._frozen
-        return frozen if frozen is not None else datetime.now(timezone.utc)
+        return frozen if frozen is not None else datetime.now(UTC)
 
     @property
     def frozen(self) -> bool:
@@ -22,13 +25,16 @@ class Clock:
 
     def freeze(self, moment: datetime) -> None:
         with self._lock:
-            self._frozen = moment.astimezone(timezone.utc)
+            self._frozen = moment.astimezone(UTC)
+            self.version += 1
 
     def advance(self, seconds: float) -> None:
         """Move "now" forward, freezing it at real now + seconds when it was running."""
         with self._lock:
             self._frozen = self.now() + timedelta(seconds=seconds)
+            self.version += 1
 
     def unfreeze(self) -> None:
         with self._lock:
             self._frozen = None
+            self.version += 1

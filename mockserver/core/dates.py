@@ -9,12 +9,14 @@ on leniency.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-_EMMA = re.compile(r"@D:([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})")
-_ISO = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?"
-)
+# The two accepted forms, as regular expressions (ASCII digits only; the OpenAPI document uses them too).
+_DATE_TIME = r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+EMMA_DATE = "@D:" + _DATE_TIME  # what responses carry: UTC, no fraction
+ISO_DATE = _DATE_TIME + r"(?:\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?"  # also accepted in requests
+_EMMA = re.compile(EMMA_DATE)
+_ISO = re.compile(ISO_DATE)
 
 
 class DateError(ValueError):
@@ -24,7 +26,7 @@ class DateError(ValueError):
 def format_date(moment: datetime) -> str:
     """`@D:` form of an aware (or UTC-naive) datetime, converted to UTC, fraction dropped."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return (f"@D:{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
             f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}")
 
@@ -36,7 +38,7 @@ def parse_date(value: object) -> str:
             datetime.fromisoformat(value[3:])
             return value
         except ValueError:
-            raise DateError(f"{value!r} is not a valid calendar date-time") from None
+            raise DateError(f"{value[:40]!r} is not a valid calendar date-time") from None
     return format_date(parse_datetime(value))
 
 
@@ -50,12 +52,13 @@ def parse_datetime(value: object) -> datetime:
         match = _ISO.fullmatch(value)
         if match is None:
             raise DateError(
-                f"{value!r} is not a date: use \"@D:YYYY-MM-DDTHH:MM:SS\" or ISO 8601 "
+                f"{value[:40]!r} is not a date: use \"@D:YYYY-MM-DDTHH:MM:SS\" or ISO 8601 "
                 "\"YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM]\""
             )
         offset = match.group(7)
     try:
-        moment = datetime(*(int(part) for part in match.group(1, 2, 3, 4, 5, 6)), tzinfo=timezone.utc)
+        year, month, day, hour, minute, second = (int(part) for part in match.group(1, 2, 3, 4, 5, 6))
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
         if offset and offset != "Z":
             hours, minutes = int(offset[1:3]), int(offset[4:6])
             if hours > 23 or minutes > 59:
@@ -66,4 +69,4 @@ def parse_datetime(value: object) -> datetime:
             raise ValueError("year out of range")
         return moment
     except (ValueError, OverflowError):
-        raise DateError(f"{value!r} is not a valid calendar date-time") from None
+        raise DateError(f"{value[:40]!r} is not a valid calendar date-time") from None

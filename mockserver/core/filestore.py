@@ -5,7 +5,7 @@ mid-write leaves a file that does not load. `AtomicJSONStorage` writes a
 temporary file beside it, fsyncs it, renames it over the old one and fsyncs
 the folder: a reader sees the old state or the new one, never half of each.
 Each answered write is on disk before the answer leaves: a replacement of the
-file, or (for large states) a line in a journal beside it; see TinyDBFile.
+file, or (for large states) a line in a write-ahead log beside it; see TinyDBFile.
 One file has one server: an OS lock on `FILE.lock`, which the OS drops with
 the process however it ends (see FileLock).
 """
@@ -19,23 +19,24 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from . import strict_json
+from .checks import is_int
 from .errors import InvalidFixture
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset, validate
+from .records import JSONObject
 
 log = logging.getLogger("mockserver")
 
 META_TABLE = "_meta"  # holds the id sequences, so a restart never reuses a deleted id
 META_ID = 1
-# Each checkpoint starts a new journal generation, kept in the file's `_meta` and on every journal
-# line: a replay applies only the lines of the file's own generation, so journal lines left behind
-# by a checkpoint, reset or state upload killed before the journal was emptied are never replayed
+# Each checkpoint starts a new write-ahead log generation, kept in the file's `_meta` and on every write-ahead log
+# line: a replay applies only the lines of the file's own generation, so write-ahead log lines left behind
+# by a checkpoint, reset or state upload killed before the write-ahead log was emptied are never replayed
 # over the new state.
 GENERATION = "generation"
-# A journal line nests a record two levels deeper than its request did ({"puts": {name: [record]}}),
+# A write-ahead log line nests a record two levels deeper than its request did ({"puts": {name: [record]}}),
 # so it is read with the depth of a whole document: whatever a write accepted, a replay loads.
 LINE_DEPTH = strict_json.DOCUMENT_DEPTH
 
@@ -167,46 +168,44 @@ class TinyDBFile:
 
     While the file is small, every write replaces it whole (a fraction of a
     millisecond to encode, then the fsyncs). Past REWRITE_LIMIT that cost grows
-    with the state, so a write instead appends one line to `FILE.journal` and
+    with the state, so a write instead appends one line to `FILE.wal` and
     fsyncs it: the cost of the change, whatever the size of the state. The
-    journal is folded into the file (a checkpoint: the same atomic replacement)
+    write-ahead log is folded into the file (a checkpoint: the same atomic replacement)
     when it reaches a quarter of the file, on reset and state upload, at start
     and on a clean stop. Each checkpoint starts a new generation (GENERATION), so
-    a kill between a checkpoint and the journal's removal loses nothing and
+    a kill between a checkpoint and the write-ahead log's removal loses nothing and
     replays nothing twice; a last line without its newline was never answered
     and is dropped. A write that fails (OSError) changes neither the file, the
-    journal, nor the tables in memory.
+    write-ahead log, nor the tables in memory.
     """
 
     REWRITE_LIMIT = 64 * 1024  # bytes of file below which a write rewrites the file
-    JOURNAL_MIN = 1024 * 1024  # a journal this small is never worth a checkpoint
+    WAL_MIN = 1024 * 1024  # a write-ahead log this small is never worth a checkpoint
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         if not self.path.parent.is_dir():
             raise InvalidFixture(f"{self.path}: folder {self.path.parent} does not exist")
-        self.journal_path = self.path.with_name(self.path.name + ".journal")
+        self.wal_path = self.path.with_name(self.path.name + ".wal")
         self._lock = FileLock(self.path.with_name(self.path.name + ".lock"))
-        self._journal: int | None = None  # file descriptor, opened on the first journaled write
-        self._journal_torn = False  # a failed append could not be cut off: cut it before the next one
+        self._wal: int | None = None  # file descriptor, opened on the first logged ahead write
+        self._wal_torn = False  # a failed append could not be cut off: cut it before the next one
         try:
             if self.path.exists() and not os.access(self.path, os.W_OK):
                 raise InvalidFixture(f"{self.path}: the database file is read-only; make it writable "
                                      "or start without --db")
-            self.storage: AtomicJSONStorage | None = None
-            self.db = TinyDB(str(self.path), storage=self._make_storage)
-            if self.storage.read() is None and self.journal_path.exists():
-                raise InvalidFixture(f"{self.journal_path}: a journal without its database {self.path}; "
-                                     "restore the database or remove the journal")
-            self._journal_size = self.journal_path.stat().st_size if self.journal_path.exists() else 0
+            # TinyDB's own storage interface, used directly: the file stays `TinyDB(path)`'s format,
+            # while writes set changed documents in its tables (TinyDB's Table API rebuilds a
+            # whole table on every operation).
+            self.storage = AtomicJSONStorage(self.path)
+            if self.storage.read() is None and self.wal_path.exists():
+                raise InvalidFixture(f"{self.wal_path}: a write-ahead log without its database {self.path}; "
+                                     "restore the database or remove the write-ahead log")
+            self._wal_size = self.wal_path.stat().st_size if self.wal_path.exists() else 0
             self._generation = _generation(self.storage.read() or {})
         except BaseException:
             self._lock.release()
             raise
-
-    def _make_storage(self, path: str) -> AtomicJSONStorage:
-        self.storage = AtomicJSONStorage(path)
-        return self.storage
 
     @property
     def exists(self) -> bool:
@@ -216,30 +215,33 @@ class TinyDBFile:
         return data is not None and not (set(data) <= {"_default"} and not any(data.values()))
 
     def load(self) -> tuple[Dataset, dict[str, int]]:
-        """The state the file and its journal hold, checked like a fixture; InvalidFixture when it does not load."""
+        """The state the file and its write-ahead log hold, checked like a fixture.
+
+        InvalidFixture when it does not load.
+        """
         tables = self.storage.read() or {}
         unknown = sorted(set(tables) - set(COLLECTIONS) - {META_TABLE})
         if unknown:
             raise InvalidFixture(f"{self.path}: unknown table {unknown[0]!r}; is this an emma-mock database?")
         meta = tables.get(META_TABLE, {}).get(str(META_ID), {})
-        if not isinstance(meta, dict) or not _is_int(meta.get(GENERATION, 0)):
+        if not isinstance(meta, dict) or not is_int(meta.get(GENERATION, 0)):
             raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged ({GENERATION})")
         replayed = self._replay(tables)
         document = {name: list(tables.get(name, {}).values()) for name in COLLECTIONS}
         dataset = validate([(str(self.path), document)])
         meta = tables.get(META_TABLE, {}).get(str(META_ID), {})
         next_ids = meta.get("next_ids", {}) if isinstance(meta, dict) else {}
-        if not isinstance(next_ids, dict) or not all(_is_int(v) for v in next_ids.values()):
+        if not isinstance(next_ids, dict) or not all(is_int(v) for v in next_ids.values()):
             raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged (next_ids)")
         if replayed:
-            self.checkpoint()  # the state checked whole: fold the journal in, start a new one
+            self.checkpoint()  # the state checked whole: fold the write-ahead log in, start a new one
         return dataset, next_ids
 
     def _replay(self, tables: dict[str, dict[str, Any]]) -> int:
-        """Apply the journal's complete lines of the file's generation to the tables; the lines read."""
-        if not self.journal_path.exists():
+        """Apply the write-ahead log's complete lines of the file's generation to the tables; the lines read."""
+        if not self.wal_path.exists():
             return 0
-        raw = self.journal_path.read_bytes()
+        raw = self.wal_path.read_bytes()
         lines = raw.split(b"\n")[:-1]  # the part after the last newline is a write never answered
         generation = self._generation
         for number, line in enumerate(lines, 1):
@@ -249,62 +251,62 @@ class TinyDBFile:
                     continue  # written before the file's last checkpoint: already in it, or replaced
                 _apply(tables, change["puts"], change["deletes"], change["next_ids"])
             except (ValueError, RecursionError, KeyError, TypeError, AttributeError):
-                raise InvalidFixture(f"{self.journal_path}: line {number} is damaged; "
+                raise InvalidFixture(f"{self.wal_path}: line {number} is damaged; "
                                      "both files were left untouched") from None
         return len(lines) or (1 if raw else 0)
 
-    def save(self, puts: dict[str, list[dict]], deletes: dict[str, list[int]],
+    def save(self, puts: dict[str, list[JSONObject]], deletes: dict[str, list[int]],
              next_ids: dict[str, int]) -> None:
-        """Make one request's changes durable: a whole-file replacement or one journal line.
+        """Make one request's changes durable: a whole-file replacement or one write-ahead log line.
 
         TinyDB's Table API rebuilds a whole table's dict on every operation, so the
         changed documents are set in the storage's tables directly (the file stays
         TinyDB's format, `{table: {doc_id: document}}`). OSError: nothing changed.
         """
-        if self.storage.size < self.REWRITE_LIMIT and not self._journal_size:
+        if self.storage.size < self.REWRITE_LIMIT and not self._wal_size:
             tables = {name: dict(table) for name, table in (self.storage.read() or {}).items()}  # small: cheap
             self.storage.write(_apply(tables, puts, deletes, next_ids))
             return
         line = json.dumps({GENERATION: self._generation, "puts": puts, "deletes": deletes, "next_ids": next_ids},
                           separators=(",", ":")).encode() + b"\n"
         self._append(line)  # durable first: the tables in memory change only once it is on disk
-        _apply(self.storage.read(), puts, deletes, next_ids)
-        if self._journal_size > max(self.JOURNAL_MIN, self.storage.size // 4):
+        _apply(self.storage.read() or {}, puts, deletes, next_ids)
+        if self._wal_size > max(self.WAL_MIN, self.storage.size // 4):
             try:
                 self.checkpoint()
-            except OSError as exc:  # the write is safe in the journal; fold it in at the next chance
-                log.warning("checkpoint of %s failed (%s); the journal keeps every write", self.path, exc)
+            except OSError as exc:  # the write is safe in the write-ahead log; fold it in at the next chance
+                log.warning("checkpoint of %s failed (%s); the write-ahead log keeps every write", self.path, exc)
 
     def _append(self, line: bytes) -> None:
-        if self._journal is None:
-            journal = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        if self._wal is None:
+            wal = os.open(self.wal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
-                _fsync_directory(self.path.parent)  # the new journal's name must survive a power loss too
+                _fsync_directory(self.path.parent)  # the new write-ahead log's name must survive a power loss too
             except OSError:
-                os.close(journal)
+                os.close(wal)
                 raise
-            self._journal = journal
-        if self._journal_torn:  # a half line from a failed append would glue onto this one
-            os.ftruncate(self._journal, self._journal_size)
-            self._journal_torn = False
+            self._wal = wal
+        if self._wal_torn:  # a half line from a failed append would glue onto this one
+            os.ftruncate(self._wal, self._wal_size)
+            self._wal_torn = False
         try:
-            written = os.write(self._journal, line)
+            written = os.write(self._wal, line)
             if written != len(line):
-                raise OSError(errno.ENOSPC, f"short write to {self.journal_path}")
-            _fdatasync(self._journal)
+                raise OSError(errno.ENOSPC, f"short write to {self.wal_path}")
+            _fdatasync(self._wal)
         except OSError:
             try:
-                os.ftruncate(self._journal, self._journal_size)  # no half line left for the next write
+                os.ftruncate(self._wal, self._wal_size)  # no half line left for the next write
             except OSError:
-                self._journal_torn = True
+                self._wal_torn = True
             raise
-        self._journal_size += len(line)
+        self._wal_size += len(line)
 
     def checkpoint(self, tables: dict[str, dict[str, Any]] | None = None) -> None:
-        """Replace the file with the whole state (or `tables`) in a new generation, then drop the journal.
+        """Replace the file with the whole state (or `tables`) in a new generation, then drop the write-ahead log.
 
         OSError when the file could not be replaced: then nothing changed. Once it is
-        replaced the checkpoint holds, even if the journal cannot be removed (its
+        replaced the checkpoint holds, even if the write-ahead log cannot be removed (its
         lines, of an older generation, are never replayed).
         """
         current = tables if tables is not None else self.storage.read() or {}
@@ -312,14 +314,14 @@ class TinyDBFile:
         generation = self._generation + 1
         self.storage.write({**current, META_TABLE: {str(META_ID): {**meta, GENERATION: generation}}})
         self._generation = generation
-        self._close_journal()
-        if self._journal_size or self.journal_path.exists():
+        self._close_wal()
+        if self._wal_size or self.wal_path.exists():
             try:
-                self.journal_path.unlink(missing_ok=True)
-                self._journal_size, self._journal_torn = 0, False
+                self.wal_path.unlink(missing_ok=True)
+                self._wal_size, self._wal_torn = 0, False
             except OSError as exc:
                 log.warning("%s could not be removed (%s); its lines are of an older generation",
-                            self.journal_path, exc)
+                            self.wal_path, exc)
 
     def replace(self, dataset: Dataset, next_ids: dict[str, int]) -> None:
         """Make `dataset` the whole state; OSError: nothing changed."""
@@ -329,37 +331,33 @@ class TinyDBFile:
         self.checkpoint(tables)
 
     def close(self) -> None:
-        """Fold the journal in, so the file alone holds the state after a clean stop; free the file."""
+        """Fold the write-ahead log in, so the file alone holds the state after a clean stop; free the file."""
         try:
-            if self._journal_size:
+            if self._wal_size:
                 self.checkpoint()
         except OSError as exc:
-            log.warning("checkpoint of %s failed (%s); the journal keeps every write", self.path, exc)
+            log.warning("checkpoint of %s failed (%s); the write-ahead log keeps every write", self.path, exc)
         finally:
             self.release()
 
     def release(self) -> None:
-        """Free the file for another server, as a killed process would: the journal is not folded in."""
-        self._close_journal()
+        """Free the file for another server, as a killed process would: the write-ahead log is not folded in."""
+        self._close_wal()
         self._lock.release()
 
-    def _close_journal(self) -> None:
-        if self._journal is not None:
+    def _close_wal(self) -> None:
+        if self._wal is not None:
             try:
-                os.close(self._journal)
+                os.close(self._wal)
             except OSError:
                 pass
-            self._journal = None
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+            self._wal = None
 
 
 def _generation(tables: dict[str, dict[str, Any]]) -> int:
     meta = tables.get(META_TABLE, {}).get(str(META_ID), {}) if isinstance(tables.get(META_TABLE), dict) else {}
     generation = meta.get(GENERATION, 0) if isinstance(meta, dict) else 0
-    return generation if _is_int(generation) else 0
+    return generation if is_int(generation) else 0
 
 
 _fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS and Windows have only fsync
@@ -376,7 +374,7 @@ def _fsync_directory(folder: Path) -> None:
         os.close(directory)
 
 
-def _apply(tables: dict[str, dict[str, Any]], puts: dict[str, list[dict]], deletes: dict[str, list[int]],
+def _apply(tables: dict[str, dict[str, Any]], puts: dict[str, list[JSONObject]], deletes: dict[str, list[int]],
            next_ids: dict[str, int]) -> dict[str, dict[str, Any]]:
     for name in COLLECTIONS:
         table = tables.setdefault(name, {})

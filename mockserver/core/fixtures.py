@@ -11,14 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from . import strict_json
+from .checks import fits_a_float, is_int, is_number
 from .dates import DateError, format_date, parse_date
 from .errors import InvalidFixture
-from .records import Record
+from .ids import MAX_ID, MAX_ID_DIGITS
+from .records import JSONObject, Record
 
 COLLECTIONS = ("accounts", "members", "touchpoint_types", "touchpoints")
 
@@ -27,17 +29,13 @@ COLLECTIONS = ("accounts", "members", "touchpoint_types", "touchpoints")
 class Dataset:
     """Validated records in wire form (dates as `@D:` strings), ready for the store."""
 
-    accounts: list[dict] = field(default_factory=list)
-    members: list[dict] = field(default_factory=list)
-    touchpoint_types: list[dict] = field(default_factory=list)
-    touchpoints: list[dict] = field(default_factory=list)
+    accounts: list[JSONObject] = field(default_factory=list)
+    members: list[JSONObject] = field(default_factory=list)
+    touchpoint_types: list[JSONObject] = field(default_factory=list)
+    touchpoints: list[JSONObject] = field(default_factory=list)
 
-    def as_document(self) -> dict[str, list[dict]]:
+    def as_document(self) -> dict[str, list[JSONObject]]:
         return {name: getattr(self, name) for name in COLLECTIONS}
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class _Checker:
@@ -59,8 +57,9 @@ class _Checker:
 
     def id(self, name: str) -> int:
         value = self.record.get(name)
-        if not _is_int(value) or value < 1:
-            self.fail(f"{name!r} must be a positive integer, got {json.dumps(value)}")
+        if not is_int(value) or not 1 <= value <= MAX_ID:
+            self.fail(f"{name!r} must be a positive integer of at most {MAX_ID_DIGITS} digits "
+                      f"(ids must fit in a path), got {json.dumps(value)[:40]}")
         return value
 
     def text(self, name: str, default: str | None = None) -> str:
@@ -84,7 +83,7 @@ class _Checker:
         return value
 
 
-def _account(c: _Checker, now: str) -> dict:
+def _account(c: _Checker, now: str) -> JSONObject:
     c.allow_only(("account_id", "public_key", "private_key", "name"))
     account_id = c.id("account_id")
     return {
@@ -95,7 +94,7 @@ def _account(c: _Checker, now: str) -> dict:
     }
 
 
-def _member(c: _Checker, now: str) -> dict:
+def _member(c: _Checker, now: str) -> JSONObject:
     c.allow_only(("account_id", "member_id", "email", "status", "member_since", "fields"))
     if c.record.get("status", "active") != "active":
         c.fail("'status' may only be \"active\" (deleted members are simply absent)")
@@ -115,7 +114,7 @@ def _member(c: _Checker, now: str) -> dict:
     })
 
 
-def _touchpoint_type(c: _Checker, now: str) -> dict:
+def _touchpoint_type(c: _Checker, now: str) -> JSONObject:
     c.allow_only(("account_id", "touchpoint_type_id", "type_name", "display_name", "created_at"))
     return Record({
         "account_id": c.id("account_id"),
@@ -126,18 +125,17 @@ def _touchpoint_type(c: _Checker, now: str) -> dict:
     })
 
 
-def _touchpoint(c: _Checker, now: str) -> dict:
+def _touchpoint(c: _Checker, now: str) -> JSONObject:
     c.allow_only((
         "account_id", "touchpoint_id", "member_id", "touchpoint_type_id", "touchpoint_timestamp",
         "touchpoint_monetary_value", "mailing_id", "attributes", "inserted_at",
     ))
     value = c.optional("touchpoint_monetary_value",
-                       lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number")
+                       is_number, "a number")
     inserted_at = c.date("inserted_at", now)
-    try:
-        value = None if value is None else float(value)
-    except OverflowError:
+    if value is not None and not fits_a_float(value):
         c.fail("'touchpoint_monetary_value' is too large")
+    value = None if value is None else float(value)
     return Record({
         "account_id": c.id("account_id"),
         "touchpoint_id": c.id("touchpoint_id"),
@@ -145,7 +143,7 @@ def _touchpoint(c: _Checker, now: str) -> dict:
         "touchpoint_type_id": c.id("touchpoint_type_id"),
         "touchpoint_timestamp": c.date("touchpoint_timestamp", inserted_at),
         "touchpoint_monetary_value": value,
-        "mailing_id": c.optional("mailing_id", _is_int, "an integer"),
+        "mailing_id": c.optional("mailing_id", is_int, "an integer"),
         "attributes": c.optional("attributes", lambda v: isinstance(v, dict), "an object"),
         "inserted_at": inserted_at,
     })
@@ -173,7 +171,7 @@ def validate(sources: list[tuple[str, Any]], now: datetime | None = None, consum
     is then about one copy of the state, not two). Only for documents parsed for
     this call.
     """
-    today = format_date(now or datetime.now(timezone.utc))
+    today = format_date(now or datetime.now(UTC))
     dataset = Dataset()
     where: dict[tuple[str, int], str] = {}  # (collection, position in dataset) -> "file: coll[i]"
     for name, doc in sources:
@@ -202,9 +200,9 @@ def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
     def fail(collection: str, position: int, problem: str) -> NoReturn:
         raise InvalidFixture(f"{where[collection, position]}: {problem}")
 
-    seen: dict[str, dict[int, dict]] = {}
+    seen: dict[str, dict[int, JSONObject]] = {}
     for collection, id_field in ID_FIELDS.items():
-        by_id: dict[int, dict] = {}
+        by_id: dict[int, JSONObject] = {}
         for position, record in enumerate(getattr(data, collection)):
             if record[id_field] in by_id:
                 fail(collection, position, f"duplicate {id_field} {record[id_field]}")
@@ -217,7 +215,7 @@ def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
             fail("accounts", position, "public_key is already used by another account")
         public_keys.add(account["public_key"])
 
-    unique: set[tuple] = set()
+    unique: set[tuple[Any, ...]] = set()
     for collection, key in (("members", "email"), ("touchpoint_types", "type_name")):
         for position, record in enumerate(getattr(data, collection)):
             if record["account_id"] not in seen["accounts"]:
@@ -243,6 +241,10 @@ def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
 def read_json(path: Path) -> Any:
     """Parse one JSON file, with errors that name the file and the line."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FIXTURE_BYTES:
+            raise InvalidFixture(f"{path}: is {size} bytes, over the {MAX_FIXTURE_BYTES // 2**20} MiB "
+                                 "a fixture file may hold")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InvalidFixture(f"{path}: cannot be read ({exc.strerror or exc})") from None
@@ -252,6 +254,11 @@ def read_json(path: Path) -> Any:
         return strict_json.loads(text, max_depth=strict_json.DOCUMENT_DEPTH)
     except (ValueError, RecursionError) as exc:
         raise InvalidFixture(f"{path}: is not valid JSON ({exc})") from None
+
+
+# The largest fixture file (and `PUT /__admin/state` body) the server takes: twice the
+# 267 MB that `GET /__admin/state` answers with 1M touchpoints loaded (docs/decisions.md).
+MAX_FIXTURE_BYTES = 512 * 2**20
 
 
 def fixture_files(path: Path) -> list[Path]:

@@ -5,10 +5,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .checks import flag
 from .errors import BadRequest
 
 PAGE_LIMIT = 500  # the real API never returns more than 500 items per call
-_TRUE = {"true", "True", "1"}  # the vendor's Python wrapper sends count=True
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ def _index(args: Mapping[str, str], name: str, default: int) -> int:
 
 def parse_page(args: Mapping[str, str]) -> Page:
     """Read paging from a query: 400 on non-integers, negatives or `end < start` (unless counting)."""
-    if args.get("count") in _TRUE:
+    if flag(args, "count"):
         return Page(0, 0, True)  # start/end are ignored when counting
     start = _index(args, "start", 0)
     end = _index(args, "end", start + PAGE_LIMIT)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import json
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from typing import Any
 
 SEPARATORS = (", ", ": ")
+JSONObject = dict[str, Any]  # a record or document as parsed from JSON
 _encode = json.JSONEncoder(separators=SEPARATORS).encode  # built once: json.dumps builds one per call
 
 
@@ -18,7 +20,7 @@ _c_encoder = (c_make_encoder(None, _no_default, encode_basestring_ascii, None, S
                              False, False, False) if c_make_encoder is not None else None)
 
 
-class Record(dict):
+class Record(dict[str, Any]):
     """A member, touchpoint type or touchpoint as the API answers it.
 
     Never mutated once stored (an update stores a new Record), so its encoded
@@ -27,6 +29,7 @@ class Record(dict):
     """
 
     __slots__ = ("_json",)
+    _json: str
 
     def to_json(self) -> str:
         try:

@@ -27,9 +27,10 @@ from .clock import Clock
 from .dates import format_date
 from .errors import BadRequest, NotFound, StorageFailed
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset
-from .records import Record
+from .records import JSONObject, Record
 
 SEQUENCES = ("members", "touchpoint_types", "touchpoints")
+SortKey = tuple[Any, ...]  # (created_at, id), (id,) or (touchpoint_timestamp, id)
 UNDO_LIMIT = 100_000  # past this many changed records, a reset rebuilds from the seed instead
 
 
@@ -61,7 +62,7 @@ def _durable() -> Iterator[None]:
 class Persistence(Protocol):
     """Where writes go before they are applied in memory (see persistence.TinyDBFile)."""
 
-    def save(self, puts: dict[str, list[dict]], deletes: dict[str, list[int]],
+    def save(self, puts: dict[str, list[JSONObject]], deletes: dict[str, list[int]],
              next_ids: dict[str, int]) -> None: ...
 
     def replace(self, dataset: Dataset, next_ids: dict[str, int]) -> None: ...
@@ -77,7 +78,7 @@ class TouchpointInput:
     type_name: str | None
     touchpoint_monetary_value: float | None
     mailing_id: int | None
-    attributes: dict | None
+    attributes: JSONObject | None
     touchpoint_timestamp: str | None
 
 
@@ -87,15 +88,15 @@ class _SortedKeys:
     __slots__ = ("keys",)
 
     def __init__(self) -> None:
-        self.keys: list[tuple] = []
+        self.keys: list[SortKey] = []
 
-    def add(self, key: tuple) -> None:
+    def add(self, key: SortKey) -> None:
         if not self.keys or key > self.keys[-1]:
             self.keys.append(key)  # the common case: ids and dates only grow
         else:
             bisect.insort(self.keys, key)
 
-    def remove(self, key: tuple) -> None:
+    def remove(self, key: SortKey) -> None:
         index = bisect.bisect_left(self.keys, key)
         if index < len(self.keys) and self.keys[index] == key:
             del self.keys[index]
@@ -115,13 +116,15 @@ class Store:
         self._seed = seed
         self._persistence = persistence
         self._lock = threading.RLock()
+        self.version = 0  # moves on every change of the data: each committed write, reset, state upload
         self._load(state if state is not None else seed, next_ids)
 
     # --- construction, reset and state replacement ---------------------------------------
 
     def _load(self, dataset: Dataset, next_ids: dict[str, int] | None = None) -> None:
-        self._records: dict[str, dict[int, dict]] = {name: {} for name in COLLECTIONS}
-        self._by_public_key: dict[str, dict] = {}
+        self.version += 1
+        self._records: dict[str, dict[int, JSONObject]] = {name: {} for name in COLLECTIONS}
+        self._by_public_key: dict[str, JSONObject] = {}
         self._account_types: dict[int, _SortedKeys] = {}
         self._type_names: dict[tuple[int, str], int] = {}
         self._account_members: dict[int, _SortedKeys] = {}
@@ -139,7 +142,7 @@ class Store:
         # Undo log: the version each changed record had at the seed (None: it did not exist).
         # Reset then costs what was changed since, not the size of the seed. None = unknown
         # (a loaded file or uploaded state), so the next reset rebuilds everything.
-        self._undo: dict[tuple[str, int], dict | None] | None = None
+        self._undo: dict[tuple[str, int], JSONObject | None] | None = None
         if dataset is self._seed and next_ids is None:
             self._undo, self._seed_next_ids = {}, dict(self._next_ids)
 
@@ -157,12 +160,14 @@ class Store:
     def _rewind(self) -> None:
         """Undo every change since the seed, in an order that keeps the indexes whole."""
         changed = self._undo
+        assert changed is not None  # reset() rebuilds instead when the log is unknown
+        self.version += 1
         for collection in ("touchpoints", "members", "touchpoint_types"):  # new since: children first
             for (name, record_id), old in changed.items():
                 if name == collection and old is None and record_id in self._records[name]:
                     self._delete(name, record_id)
         for collection in ("touchpoint_types", "members", "touchpoints"):  # changed or deleted: parents first
-            for (name, record_id), old in changed.items():
+            for (name, _), old in changed.items():
                 if name == collection and old is not None:
                     self._put(name, old)  # replacing in place keeps the child indexes
         self._next_ids = dict(self._seed_next_ids)
@@ -181,7 +186,7 @@ class Store:
                 self._persistence.replace(dataset, next_ids)
         self._load(dataset)
 
-    def export(self) -> dict[str, list[dict]]:
+    def export(self) -> dict[str, list[JSONObject]]:
         """The whole state as a fixture document, each collection in id order."""
         with self._lock:
             return {name: [self._records[name][i] for i in sorted(self._records[name])]
@@ -193,7 +198,7 @@ class Store:
 
     # --- indexes ------------------------------------------------------------------------
 
-    def _put(self, collection: str, record: dict) -> None:
+    def _put(self, collection: str, record: JSONObject) -> None:
         """Store a new or replacing record and keep every index in step."""
         record_id = record[ID_FIELDS[collection]]
         old = self._records[collection].get(record_id)
@@ -215,7 +220,7 @@ class Store:
             self._member_touchpoints[record["member_id"]].add((record["touchpoint_timestamp"], record_id))
             self._type_touchpoints[record["touchpoint_type_id"]].add(record_id)
 
-    def _unindex(self, collection: str, record: dict) -> None:
+    def _unindex(self, collection: str, record: JSONObject) -> None:
         account_id = record["account_id"]
         if collection == "accounts":
             del self._by_public_key[record["public_key"]]
@@ -241,7 +246,7 @@ class Store:
         elif collection == "members":
             del self._member_touchpoints[record_id]
 
-    def _commit(self, puts: dict[str, list[dict]] | None = None,
+    def _commit(self, puts: dict[str, list[JSONObject]] | None = None,
                 deletes: dict[str, list[int]] | None = None) -> None:
         """Make a write durable (when persisted), then apply it: children deleted first."""
         puts, deletes = puts or {}, deletes or {}
@@ -250,6 +255,7 @@ class Store:
             for record in records:     # which no state (file, upload, restart) could load again
                 if record["account_id"] not in accounts:
                     raise NotFound(f"no account {record['account_id']}")
+        self.version += 1  # bumped first: a reader that saw the old number will look again
         if self._persistence is not None:
             with _durable():
                 self._persistence.save(puts, deletes, self._next_ids)
@@ -279,18 +285,24 @@ class Store:
     def has_account(self, account_id: int) -> bool:
         return account_id in self._records["accounts"]
 
+    def _require_account(self, account_id: int) -> None:
+        """Writes land only in an account that exists, whatever the layers above checked."""
+        if account_id not in self._records["accounts"]:
+            raise NotFound(f"no account {account_id}")
+
     def authenticate(self, public_key: str, private_key: str) -> int | None:
         """The account whose keys these are, compared in constant time, or None."""
         account = self._by_public_key.get(public_key)
         expected = account["private_key"] if account else "\0" * max(len(private_key), 1)
-        matches = hmac.compare_digest(expected.encode(), private_key.encode())
+        matches = hmac.compare_digest(expected.encode("utf-8", "surrogatepass"),
+                                      private_key.encode("utf-8", "surrogatepass"))
         return account["account_id"] if account and matches else None
 
-    def accounts(self) -> list[dict]:
+    def accounts(self) -> list[JSONObject]:
         with self._lock:
             return list(self._records["accounts"].values())
 
-    def _owned(self, collection: str, account_id: int, record_id: int, what: str) -> dict:
+    def _owned(self, collection: str, account_id: int, record_id: int, what: str) -> JSONObject:
         """The record if it exists in this account; otherwise 404, never another account's data."""
         record = self._records[collection].get(record_id)
         if record is None or record["account_id"] != account_id:
@@ -299,7 +311,7 @@ class Store:
 
     # --- touchpoint types ---------------------------------------------------------------
 
-    def list_touchpoint_types(self, account_id: int, start: int = 0, end: int | None = None) -> list[dict]:
+    def list_touchpoint_types(self, account_id: int, start: int = 0, end: int | None = None) -> list[JSONObject]:
         with self._lock:
             keys = self._account_types.get(account_id, _SortedKeys()).keys[start:end]
             return [self._records["touchpoint_types"][key[1]] for key in keys]
@@ -308,7 +320,7 @@ class Store:
         with self._lock:
             return len(self._account_types.get(account_id, ()))
 
-    def get_touchpoint_type(self, account_id: int, type_id: int) -> dict:
+    def get_touchpoint_type(self, account_id: int, type_id: int) -> JSONObject:
         with self._lock:
             return self._owned("touchpoint_types", account_id, type_id, "touchpoint type")
 
@@ -318,8 +330,9 @@ class Store:
             raise BadRequest(f"type_name {type_name!r} already exists in account {account_id} "
                              f"(touchpoint_type_id {holder})")
 
-    def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str) -> dict:
+    def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str) -> JSONObject:
         with self._lock:
+            self._require_account(account_id)
             self._check_type_name(account_id, type_name)
             (type_id,) = self._allocate("touchpoint_types")
             record = Record({"account_id": account_id, "touchpoint_type_id": type_id, "type_name": type_name,
@@ -327,7 +340,7 @@ class Store:
             self._commit(puts={"touchpoint_types": [record]})
             return record
 
-    def update_touchpoint_type(self, account_id: int, type_id: int, type_name: str, display_name: str) -> dict:
+    def update_touchpoint_type(self, account_id: int, type_id: int, type_name: str, display_name: str) -> JSONObject:
         with self._lock:
             old = self._owned("touchpoint_types", account_id, type_id, "touchpoint type")
             self._check_type_name(account_id, type_name, type_id)
@@ -344,14 +357,15 @@ class Store:
 
     # --- touchpoints --------------------------------------------------------------------
 
-    def create_touchpoints(self, account_id: int, items: Iterable[TouchpointInput]) -> list[dict]:
+    def create_touchpoints(self, account_id: int, items: Iterable[TouchpointInput]) -> list[JSONObject]:
         """All or nothing: every item is resolved before any is stored."""
         with self._lock:
+            self._require_account(account_id)
             now = self._now()
             resolved = [(self._member_of(account_id, index, item), self._type_of(account_id, index, item), item)
                         for index, item in enumerate(items)]
             ids = self._allocate("touchpoints", len(resolved))
-            records = [Record({
+            records: list[JSONObject] = [Record({
                 "account_id": account_id,
                 "touchpoint_id": touchpoint_id,
                 "member_id": member_id,
@@ -361,7 +375,7 @@ class Store:
                 "mailing_id": item.mailing_id,
                 "attributes": item.attributes,
                 "inserted_at": now,
-            }) for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved)]
+            }) for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved, strict=True)]
             self._commit(puts={"touchpoints": records})
             return records
 
@@ -384,16 +398,18 @@ class Store:
         member = by_id or by_email
         if member is None:
             raise BadRequest(f"touchpoints[{index}]: give 'member_id' or 'email' of a member")
-        return member["member_id"]
+        found: int = member["member_id"]
+        return found
 
     def _type_of(self, account_id: int, index: int, item: TouchpointInput) -> int:
-        by_id = by_name = None
+        by_id: int | None = None
+        by_name: int | None = None
         if item.touchpoint_type_id is not None:
-            by_id = self._records["touchpoint_types"].get(item.touchpoint_type_id)
-            if by_id is None or by_id["account_id"] != account_id:
+            found = self._records["touchpoint_types"].get(item.touchpoint_type_id)
+            if found is None or found["account_id"] != account_id:
                 raise BadRequest(f"touchpoints[{index}].touchpoint_type_id: no touchpoint type "
                                  f"{item.touchpoint_type_id} in account {account_id}")
-            by_id = by_id["touchpoint_type_id"]
+            by_id = item.touchpoint_type_id
         if item.type_name is not None:
             by_name = self._type_names.get((account_id, item.type_name))
             if by_name is None:
@@ -408,7 +424,7 @@ class Store:
         return type_id
 
     def member_touchpoints(self, account_id: int, member_id: int, start: int = 0,
-                           end: int | None = None) -> list[dict]:
+                           end: int | None = None) -> list[JSONObject]:
         """A member's touchpoints by `touchpoint_timestamp`, then id; 404 when no such member."""
         with self._lock:
             self._owned("members", account_id, member_id, "member")
@@ -420,7 +436,7 @@ class Store:
             self._owned("members", account_id, member_id, "member")
             return len(self._member_touchpoints[member_id])
 
-    def get_touchpoint(self, account_id: int, touchpoint_id: int) -> dict:
+    def get_touchpoint(self, account_id: int, touchpoint_id: int) -> JSONObject:
         with self._lock:
             return self._owned("touchpoints", account_id, touchpoint_id, "touchpoint")
 
@@ -431,9 +447,10 @@ class Store:
 
     # --- members ------------------------------------------------------------------------
 
-    def add_member(self, account_id: int, email: str, fields: dict[str, Any]) -> tuple[dict, bool]:
+    def add_member(self, account_id: int, email: str, fields: dict[str, Any]) -> tuple[JSONObject, bool]:
         """Add a member, or merge `fields` into the existing one with that email; (member, added)."""
         with self._lock:
+            self._require_account(account_id)
             member_id = self._emails.get((account_id, email.lower()))
             if member_id is not None:
                 old = self._records["members"][member_id]
@@ -449,7 +466,7 @@ class Store:
             self._commit(puts={"members": [record]})
             return record, added
 
-    def list_members(self, account_id: int, start: int = 0, end: int | None = None) -> list[dict]:
+    def list_members(self, account_id: int, start: int = 0, end: int | None = None) -> list[JSONObject]:
         with self._lock:
             keys = self._account_members.get(account_id, _SortedKeys()).keys[start:end]
             return [self._records["members"][key[0]] for key in keys]
@@ -458,11 +475,11 @@ class Store:
         with self._lock:
             return len(self._account_members.get(account_id, ()))
 
-    def get_member(self, account_id: int, member_id: int) -> dict:
+    def get_member(self, account_id: int, member_id: int) -> JSONObject:
         with self._lock:
             return self._owned("members", account_id, member_id, "member")
 
-    def get_member_by_email(self, account_id: int, email: str) -> dict:
+    def get_member_by_email(self, account_id: int, email: str) -> JSONObject:
         with self._lock:
             member_id = self._emails.get((account_id, email.lower()))
             if member_id is None:

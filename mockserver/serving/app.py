@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
-from flask.sessions import NullSession, SecureCookieSessionInterface
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound as RoutingNotFound
+from flask import Flask, Response, request
+from flask.sessions import NullSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as RoutingNotFound
+from werkzeug.routing import BaseConverter, ValidationError
 
-from ..control import views as admin
 from .. import api
 from ..config import Config
+from ..control import dashboard
+from ..control import views as admin
+from ..control.mock import EXTENSION, Mock
 from ..core.errors import ApiError
 from ..core.fixtures import Dataset
-from .wire import reply
+from ..core.ids import ID_REGEX, parse_id
 from .console import ConsoleLog
 from .control_layer import ControlLayer
-from ..control.mock import EXTENSION, Mock
+from .wire import reply
 
 log = logging.getLogger("mockserver")
 
@@ -29,12 +34,15 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS gets a JSON 405 like any other verb
     app.session_interface = _NoSessions()
     app.extensions[EXTENSION] = mock
+    app.url_map.converters["id"] = IdConverter  # before any blueprint adds a route that uses it
     app.register_blueprint(admin.blueprint)
+    app.register_blueprint(dashboard.blueprint)
     api.register(app)
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    app.wsgi_app = ControlLayer(app.wsgi_app, mock, None if config.quiet else ConsoleLog())
+    app.wsgi_app = ControlLayer(  # type: ignore[method-assign]  # Flask's documented way to wrap it
+        app.wsgi_app, mock, None if config.quiet else ConsoleLog())
     return app
 
 
@@ -43,27 +51,49 @@ class _NoSessions(SecureCookieSessionInterface):
 
     _empty = NullSession()
 
-    def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def]
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         return super().open_session(app, request) if app.secret_key else self._empty
 
 
-def _api_error(error: ApiError):
+class IdConverter(BaseConverter):
+    """`<id:name>`: an id as `core.ids.parse_id` reads it (ASCII digits only); anything else: no route."""
+
+    regex = ID_REGEX  # a segment that is no id matches no route at all (404, not a 405 from a sibling)
+    weight = 50  # as werkzeug's int: a literal segment such as `members` wins over an id
+
+    def to_python(self, value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(int(value))
+
+
+def _api_error(error: ApiError) -> Response:
     return reply({"error": error.message}, error.status, error.headers)
 
 
-def _http_error(error: HTTPException):
+def _quoted(text: str, limit: int = 200) -> str:
+    """A client's method or path as an error message repeats it: cut, so an answer never echoes megabytes."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _http_error(error: HTTPException) -> Response:
+    method, path = _quoted(request.method), _quoted(request.path)
     if isinstance(error, RoutingNotFound):
-        return reply({"error": f"no such endpoint: {request.method} {request.path}"}, 404)
+        return reply({"error": f"no such endpoint: {method} {path}"}, 404)
     headers = {}
     message = error.description or error.name
     if isinstance(error, MethodNotAllowed):
         allowed = sorted(error.valid_methods or [])
         headers["Allow"] = ", ".join(allowed)
-        message = f"{request.method} is not allowed on {request.path}; allowed: {', '.join(allowed)}"
+        message = f"{method} is not allowed on {path}; allowed: {', '.join(allowed)}"
     return reply({"error": message}, error.code or 500, headers)
 
 
-def _unexpected_error(error: Exception):
+def _unexpected_error(error: Exception) -> Response:
     log.exception("unexpected error serving %s %s", request.method, request.path)
     return reply({"error": f"the mock failed unexpectedly ({type(error).__name__}); "
                            "this is a bug in emma-mock, please report it"}, 500)

@@ -10,8 +10,9 @@ import base64
 import binascii
 from functools import lru_cache
 
-from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ..control.rate_limit import RateLimiter
+from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
+from ..core.ids import parse_id
 from ..core.store import Store
 
 _MISSING = ("authentication required: HTTP Basic with your public API key as the user name "
@@ -19,14 +20,8 @@ _MISSING = ("authentication required: HTTP Basic with your public API key as the
 
 
 def account_in_path(path: str) -> int | None:
-    """The account id that starts an API path, or None when the path is not under an account."""
-    segment = path[1:].split("/", 1)[0]
-    if not (segment.isascii() and segment.isdigit()):
-        return None
-    try:
-        return int(segment)
-    except ValueError:  # more digits than int() converts: an account no one has (ids are positive)
-        return 0
+    """The account id that starts an API path (read as routing reads it), or None when there is none."""
+    return parse_id(path[1:].split("/", 1)[0])
 
 
 _CACHED_HEADER_CHARS = 256  # longer headers are decoded each time, so the cache stays small

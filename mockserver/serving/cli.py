@@ -12,10 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from .. import __version__
-from ..control.mock import mock_of
-from .app import create_app
 from ..config import SETTINGS, Config
+from ..control.mock import mock_of
 from ..core.errors import InvalidFixture
+from .app import create_app
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
 
@@ -73,9 +73,10 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
     return Config(**{setting.name: getattr(args, setting.name) for setting in SETTINGS})
 
 
-def banner(url: str, config: Config, accounts: list[dict], server: str = "waitress") -> str:
+def banner(url: str, config: Config, accounts: list[dict[str, Any]], server: str = "waitress") -> str:
     lines = [f"emma-mock {__version__} serving on {url}",
              f"  server:   {server}",
+             f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
              f"  fixtures: {config.fixtures}",
              f"  storage:  {config.db or 'memory (state is lost on exit)'}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 MAX_TARGET = 300  # characters of path and query shown; longer ones are cut with "…"
@@ -23,7 +23,7 @@ QUEUE_SIZE = 10_000
 
 def request_line(entry: dict[str, Any], logged_at: datetime | None = None) -> str:
     """The console line of one journal entry (as the control layer records it)."""
-    moment = (logged_at or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = (logged_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     target = entry["path"] + (f"?{entry['query']}" if entry.get("query") else "")
     target = target.encode("unicode_escape").decode("ascii")  # no newline or escape sequence reaches the terminal
     if len(target) > MAX_TARGET:

@@ -3,8 +3,10 @@
 It sees every API request as the client sent it: faults fire first (SPEC:
 "before authentication"), then authentication and the rate limit (before Flask
 routes the request, so 401/403 come before 404/405/400), and the journal
-records what came in and what went out, with the injected delay in the duration.
-`/__admin` requests pass straight through and are not journaled.
+records what came in and what went out (status, headers, body, the fault that
+answered or delayed it), with the injected delay in the duration.
+`/__admin` requests and the dashboard (`/`, `/__dashboard/...`) pass straight
+through and are not journaled.
 """
 from __future__ import annotations
 
@@ -15,15 +17,17 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
+from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
+from ..core.errors import ApiError
 from .auth import account_in_path, admit
 from .console import ConsoleLog
-from ..config import MAX_BODY_BYTES
-from ..core.errors import ApiError
 
 if TYPE_CHECKING:
     from ..control.mock import Mock
 
 ADMIN_PREFIX = "/__admin"
+DASHBOARD_PREFIX = "/__dashboard"
+_HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")  # the environ keys of request headers
 
 StartResponse = Callable[..., Any]
 
@@ -50,24 +54,41 @@ class ControlLayer:
         self.console = console
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO") or "/"
-        if len(path) > 1 and path.endswith("/"):
-            environ["PATH_INFO"] = path = path.rstrip("/") or "/"  # a trailing slash is accepted
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-            return self.app(environ, start_response)
-        return self._api(environ, start_response, path)
+        raw_path = environ.get("PATH_INFO") or "/"
+        if len(raw_path) > 1 and raw_path.endswith("/"):
+            environ["PATH_INFO"] = raw_path = raw_path.rstrip("/") or "/"  # a trailing slash is accepted
+        # The path as Flask routes it (WSGI hands it over as latin-1), so faults, the journal and
+        # authentication see the same characters the routes do.
+        path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
+        if path == "/" or any(path == prefix or path.startswith(prefix + "/")
+                              for prefix in (ADMIN_PREFIX, DASHBOARD_PREFIX)):
+            refusal = _too_large(environ, path)
+            if refusal is not None:
+                start_response(*refusal[:2])
+                answer: Iterable[bytes] = [refusal[2]]
+            else:
+                answer = self.app(environ, start_response)
+        else:
+            answer = self._api(environ, start_response, path)
+        if environ.get("REQUEST_METHOD", "").upper() == "HEAD":
+            return _headers_only(answer)
+        return answer
 
     def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET").upper()
-        # The journal keeps the raw request: a copy of the environ as the client's request set it
-        # (without the server's input stream), from which headers are picked out only when read.
-        request_environ = environ.copy()
-        request_environ.pop("wsgi.input", None)
+        # The journal keeps the raw request; it renders headers, query and body only when read.
         entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
-                 "headers": request_environ,
+                 "headers": [(k, v) for k, v in environ.items() if k.startswith(_HEADER_KEYS)],
                  "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now(),
-                 "fault": None}
+                 "response_headers": [], "response_body": None, "fault": None}
+
+        def answer(status: str, headers: list, payload: bytes) -> list[bytes]:
+            entry["status"] = int(status.split()[0])
+            entry["response_headers"], entry["response_body"] = list(headers), payload
+            start_response(status, headers)
+            return [payload]
+
         try:
             fault = self.mock.faults.fire(method, path)
             if fault is not None:
@@ -82,9 +103,7 @@ class ControlLayer:
                         _json_body(502, {"error": "this server cannot drop connections; run the CLI "
                                                   "on waitress (its default --server) to use action \"drop\""})
                         if fault.drops else _json_body(fault.response_status(), fault.response_body()))
-                    entry["status"] = int(status.split()[0])
-                    start_response(status, headers)
-                    return [payload]
+                    return answer(status, headers, payload)
 
             account_id = account_in_path(path)
             if account_id is not None:
@@ -93,20 +112,61 @@ class ControlLayer:
                           environ.get("HTTP_AUTHORIZATION"))
                 except ApiError as error:
                     status, headers, payload = _json_body(error.status, {"error": error.message})
-                    entry["status"] = error.status
-                    start_response(status, headers + list(error.headers.items()))
-                    return [payload]
+                    return answer(status, headers + list(error.headers.items()), payload)
 
             def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
                 entry["status"] = int(status.split()[0])
+                entry["response_headers"] = list(headers)
                 return start_response(status, headers, exc_info)
 
-            return self.app(environ, recording_start_response)
+            # The app's answers are JSON built in memory: joining them costs a copy, and lets the
+            # journal keep the body the client got.
+            result = self.app(environ, recording_start_response)
+            try:
+                payload = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            entry["response_body"] = payload
+            return [payload]
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.mock.journal.record(entry)
             if self.console is not None:
                 self.console.log(entry)
+
+
+def body_cap(method: str, path: str) -> int:
+    """The most bytes a request body may hold: 10 MiB, or a whole fixture for `PUT /__admin/state`."""
+    if method.upper() == "PUT" and path.rstrip("/") == ADMIN_PREFIX + "/state":
+        return MAX_STATE_BYTES
+    return MAX_BODY_BYTES
+
+
+def too_large_message(length: int, cap: int) -> str:
+    return (f"request body of {length} bytes is over the {cap} bytes ({cap // 2**20} MiB) "
+            "this endpoint accepts")
+
+
+def _too_large(environ: dict, path: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """A 413 answer, from the headers alone, when a body for the control API or the page is over its cap."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None  # the server refuses a malformed Content-Length before we see it
+    cap = body_cap(environ.get("REQUEST_METHOD", "GET"), path)
+    if length <= cap:
+        return None
+    return _json_body(413, {"error": too_large_message(length, cap)})
+
+
+def _headers_only(answer: Iterable[bytes]) -> Iterable[bytes]:
+    """HEAD: whoever answered (a fault, authentication, Flask), no body bytes go out."""
+    close = getattr(answer, "close", None)
+    if close is not None:
+        close()
+    return []
 
 
 def _buffer_body(environ: dict) -> bytes | int:

@@ -5,6 +5,15 @@
   nothing written, so the client sees the socket close.
 * Waitress answers requests it cannot parse (overlong headers, bad chunking)
   itself, in text/plain; ours answers them as JSON `{"error": ...}` too.
+* A body over its cap (control_layer.body_cap) is a 413 as soon as the
+  headers are in, from Content-Length, before any of it is read; a chunked
+  body is refused when the bytes received pass the cap.
+* Many idle, slow or half-sent connections cannot lock clients out: the
+  connection limit is high (the file-descriptor limit is raised to fit),
+  idle connections close after CHANNEL_TIMEOUT seconds, and a request must
+  arrive within REQUEST_TIMEOUT seconds plus its body at MIN_BODY_RATE, so
+  trickling headers a byte at a time (slow-loris) does not hold a
+  connection open.
 
 Waitress was chosen by measurement (see README, "Choosing the WSGI server"):
 pure Python, one process with a thread pool (the state lives in memory),
@@ -13,14 +22,28 @@ runs in a background thread of a test process, and stops cleanly.
 from __future__ import annotations
 
 import json
+import resource
 import threading
+import time
 from collections.abc import Callable
 
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
+from waitress.utilities import RequestEntityTooLarge
 
-from .control_layer import DropConnection
+from ..config import MAX_STATE_BYTES
+from .control_layer import DropConnection, body_cap, too_large_message
+
+CONNECTION_LIMIT = 4000  # open connections before waitress stops accepting (its default is 100)
+CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped arriving, stays open
+CLEANUP_INTERVAL = 2  # seconds between waitress's sweeps for idle connections
+REQUEST_TIMEOUT = 10.0  # seconds for a request's line and headers to arrive, whatever the pace
+MIN_BODY_RATE = 64 * 1024  # bytes per second a body must arrive at, beyond REQUEST_TIMEOUT
+ACCEPT_BATCH = 64  # connections accepted per wake-up (waitress takes one per pass over all sockets)
+_FDS_PER_CONNECTION = 2  # the socket, and a temporary file for a large body
+_FDS_SPARE = 256  # fixture and --db files, logs, the trigger pipe, a test's own sockets
 
 
 class _Task(WSGITask):
@@ -48,9 +71,89 @@ class _JSONErrorTask(ErrorTask):
         self.write(body)
 
 
+class _Parser(HTTPRequestParser):
+    """Waitress's parser, refusing a body over its endpoint's cap as soon as that is known."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        try:
+            super().parse_header(header_plus)
+        except ValueError:  # int() of a Content-Length of thousands of digits; waitress let it escape
+            raise ParsingError("Content-Length is invalid") from None
+
+    def received(self, data: bytes) -> int:
+        consumed = super().received(data)
+        too_large = self.error is None or isinstance(self.error, RequestEntityTooLarge)  # ours names the cap
+        if too_large and self.headers_finished and not self.empty:
+            size = self.body_bytes_received if self.chunked else self.content_length
+            cap = body_cap(self.command or "GET", self.path or "/")
+            if size > cap:
+                self.error = RequestEntityTooLarge(too_large_message(size, cap))
+                self.expect_continue = False  # no "100 Continue": the body is not wanted
+                self.completed = True
+        return consumed
+
+
 class _Channel(HTTPChannel):
     task_class = _Task
     error_task_class = _JSONErrorTask
+    parser_class = _Parser
+    _request_started: float | None = None  # when the first byte of the request being read came
+
+    def received(self, data: bytes) -> bool:
+        if self.request is None and data:
+            self._request_started = time.monotonic()
+        result = super().received(data)
+        if self.request is None:
+            self._request_started = None  # nothing half-read: the idle timeout applies
+        return result
+
+    def readable(self) -> bool:
+        if self._overdue():
+            self.will_close = True  # closed by the loop on its next pass (writable() says so)
+            return False
+        return super().readable()
+
+    def _overdue(self) -> bool:
+        """Whether the request being read has taken longer than its headers and body deserve."""
+        request, started = self.request, self._request_started
+        if request is None or started is None:
+            return False
+        if self.requests:  # an earlier request is being answered: the clock starts when it is done
+            self._request_started = time.monotonic()
+            return False
+        expected = max(request.content_length, request.body_bytes_received)
+        return time.monotonic() - started > REQUEST_TIMEOUT + expected / MIN_BODY_RATE
+
+
+def _accepting_many(listener: BaseWSGIServer) -> Callable[[], None]:
+    """The listener's accept, repeated while connections wait: a burst of them is taken in
+    a few passes of the loop, where one per pass costs a pass over every open socket each."""
+    accept_one = listener.handle_accept
+
+    def handle_accept() -> None:
+        for _ in range(ACCEPT_BATCH):
+            before = len(listener._map)
+            accept_one()
+            if len(listener._map) == before or len(listener._map) >= listener.adj.connection_limit:
+                return  # none waiting (or a socket error, logged by waitress), or the limit is reached
+
+    return handle_accept
+
+
+def _connection_limit() -> int:
+    """CONNECTION_LIMIT, after raising the soft file-descriptor limit toward the hard one to fit it."""
+    wanted = CONNECTION_LIMIT * _FDS_PER_CONNECTION + _FDS_SPARE
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+    except (ValueError, OSError):
+        return 100  # waitress's default: a platform that does not let us look
+    if soft == resource.RLIM_INFINITY:
+        return CONNECTION_LIMIT
+    return max(100, min(CONNECTION_LIMIT, (soft - _FDS_SPARE) // _FDS_PER_CONNECTION))
 
 
 class Server:
@@ -59,11 +162,14 @@ class Server:
     def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 8080, threads: int = 8):
         self._server = create_server(app, host=host, port=port, threads=threads, ident="emma-mock",
                                      clear_untrusted_proxy_headers=True, expose_tracebacks=False,
-                                     channel_timeout=60)
+                                     channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=CLEANUP_INTERVAL,
+                                     connection_limit=_connection_limit(), asyncore_use_poll=True,
+                                     max_request_body_size=MAX_STATE_BYTES + 1)
         self._listeners = ([self._server] if isinstance(self._server, BaseWSGIServer) else
                            [d for d in self._server.map.values() if isinstance(d, BaseWSGIServer)])
         for listener in self._listeners:
             listener.channel_class = _Channel
+            listener.handle_accept = _accepting_many(listener)
         self._serving = self._stopping = False
 
     @property
@@ -101,7 +207,7 @@ class Server:
             for dispatcher in list(socket_map.values()):
                 try:
                     dispatcher.close()
-                except Exception:  # noqa: BLE001 - a half-closed channel must not stop the shutdown
+                except Exception:
                     pass
             socket_map.clear()  # the serving loop ends when its map is empty
             closed.set()

@@ -7,8 +7,8 @@ from flask import Response, request
 
 from ..core import strict_json
 from ..core.errors import BadRequest, PayloadTooLarge
-from ..core.records import encode
 from ..core.paging import Page, parse_page
+from ..core.records import encode
 
 JSON = "application/json"
 

@@ -1,5 +1,4 @@
-"""MockServer for unittest and scripts: the README quotes this file."""
-# --8<-- [start:unittest]
+"""MockServer for unittest and scripts: the context manager, and a unittest case as a user writes one."""
 import unittest
 
 import requests
@@ -22,7 +21,6 @@ class TouchpointSyncTest(unittest.TestCase):
     def test_lists_touchpoint_types(self):
         response = requests.get(f"{self.server.base_url}/touchpoints", auth=self.server.auth)
         self.assertEqual([t["type_name"] for t in response.json()], ["visited_website", "purchased_tickets"])
-# --8<-- [end:unittest]
 
 
 def test_context_manager_form():

@@ -1,11 +1,10 @@
-"""How to use emma-mock from pytest: the README quotes these tests, so they cannot rot.
+"""emma-mock from pytest as a user writes it (the README's own examples are run by tests/test_readme.py).
 
 No conftest is needed: installing emma-mock registers the `emma_mock` fixture.
 """
 import requests
 
 
-# --8<-- [start:basic]
 def test_my_integration_records_a_purchase(emma_mock):
     # emma_mock is a real server on a free port, reset to the fixtures for this test.
     client = requests.Session()
@@ -21,7 +20,6 @@ def test_my_integration_records_a_purchase(emma_mock):
     # the journal shows exactly what your code sent
     (sent,) = emma_mock.requests(method="POST", path="/100/touchpoints/members")
     assert sent["body"]["touchpoints"][0]["touchpoint_monetary_value"] == 42.0
-# --8<-- [end:basic]
 
 
 def test_state_does_not_leak_between_tests(emma_mock):
@@ -31,7 +29,6 @@ def test_state_does_not_leak_between_tests(emma_mock):
     assert [e["path"] for e in emma_mock.requests()] == ["/100/touchpoints/members/444"]  # only this test's
 
 
-# --8<-- [start:controls]
 def test_my_client_retries_when_emma_is_down(emma_mock):
     # the next POST fails once with a 503, then the API answers as usual
     emma_mock.add_fault(method="POST", path="/100/touchpoints*", status=503, times=1)
@@ -62,4 +59,3 @@ def test_start_from_your_own_data(emma_mock):
     emma_mock.load({"accounts": [{"account_id": 7, "public_key": "pk", "private_key": "sk"}],
                     "members": [{"account_id": 7, "member_id": 1, "email": "only@example.com"}]})
     assert requests.get(f"{emma_mock.url}/7/members", auth=("pk", "sk")).json()[0]["email"] == "only@example.com"
-# --8<-- [end:controls]

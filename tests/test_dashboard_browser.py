@@ -1,0 +1,329 @@
+"""The dashboard in a real browser (headless Chromium through Playwright): SPEC §8.
+
+Needs Debian's `chromium` at /usr/bin/chromium (Playwright's own download cannot
+reach its host here). Without it these tests are skipped, unless
+EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it): then they fail. One browser and one
+server per module; each test gets a fresh page on a freshly reset mock, and
+fails when the page logged an error or asked any other host for anything.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from mockserver.testing import MockServer
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "docs" / "dashboard.png"
+LIVE = 3000  # ms: "within about a second", with room for a loaded machine
+
+
+def _browser_problem() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[test]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    problem = _browser_problem()
+    if problem is not None:
+        if os.environ.get("EMMA_MOCK_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"EMMA_MOCK_REQUIRE_BROWSER=1 but {problem}", pytrace=False)
+        pytest.skip(f"no browser: {problem}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with MockServer() as server:
+        yield server
+
+
+class Watched:
+    """A page and what it did that it should not: console errors, page errors, requests elsewhere."""
+
+    def __init__(self, context, origin: str, allowed_errors: tuple[str, ...] = ()):
+        self.context = context
+        self.page = context.new_page()
+        self.problems: list[str] = []
+        self.elsewhere: list[str] = []
+        self.page.on("console", lambda m: self._console(m, allowed_errors))
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("request", lambda r: None if r.url.startswith((origin + "/", "blob:", "data:"))
+                     else self.elsewhere.append(r.url))
+
+    def _console(self, message, allowed: tuple[str, ...]) -> None:
+        if message.type == "error" and not any(text in message.text for text in allowed):
+            self.problems.append(f"console: {message.text}")
+
+    def check(self) -> None:
+        assert self.problems == [], "the page logged errors"
+        assert self.elsewhere == [], "the page asked another host"
+
+
+def open_page(browser, url: str, allowed_errors: tuple[str, ...] = (), wait_ready: bool = True) -> Watched:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True,
+                                  permissions=["clipboard-read", "clipboard-write"])
+    watched = Watched(context, url, allowed_errors)
+    watched.page.goto(url + "/")
+    if wait_ready:
+        watched.page.wait_for_selector("body[data-ready=true]", timeout=10_000)
+    return watched
+
+
+@pytest.fixture
+def page(browser, server):
+    server.reset()
+    watched = open_page(browser, server.url)
+    yield watched.page
+    watched.context.close()
+    watched.check()
+
+
+def eventually(check, timeout: float = LIVE / 1000):
+    """Wait for a condition checked through the API (the page acts asynchronously)."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def test_first_screen_shows_accounts_data_and_journal_and_is_the_readme_screenshot(browser, server):
+    server.reset()
+    requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)
+    requests.post(server.base_url + "/touchpoints", auth=server.auth, timeout=5,
+                  json={"type_name": "opened_email", "display_name": "Opened Email"})
+    requests.get(server.base_url + "/members/email/nobody@example.com", auth=server.auth, timeout=5)
+    requests.get(server.base_url + "/touchpoints", auth=("demo-public-key", "wrong"), timeout=5)
+    watched = open_page(browser, server.url)
+    page = watched.page
+    accounts = page.text_content("#accounts")
+    for account in server.accounts:
+        assert account["public_key"] in accounts and account["private_key"] in accounts
+    assert f"curl -u demo-public-key:demo-private-key {server.url}/100/touchpoints" in accounts
+    assert page.input_value("#account") == "100"
+    assert "visited_website" in page.text_content("#types") and "opened_email" in page.text_content("#types")
+    assert "ann.smith@example.com" in page.text_content("#members")
+    assert "start=0 end=3 of 3" in page.text_content("#touchpoints")
+    statuses = page.locator("#journal li .status").all_text_contents()
+    assert statuses == ["401", "404", "200", "200"]  # newest first
+    page.select_option("#account", "101")
+    assert "ann.smith@example.com" not in page.text_content("#members")
+    page.select_option("#account", "100")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    watched.context.close()
+    watched.check()
+
+
+def test_the_page_is_small_and_opens_fast(browser, server):
+    weight = sum(len(requests.get(server.url + path, timeout=5).content)
+                 for path in ("/", "/__dashboard/dashboard.css", "/__dashboard/dashboard.js"))
+    assert weight < 100_000
+    watched = open_page(browser, server.url, wait_ready=False)
+    watched.page.wait_for_selector("#accounts table", timeout=10_000)
+    opened = watched.page.evaluate("performance.now()")
+    assert opened < 5000, f"first screen after {opened:.0f} ms"
+    watched.context.close()
+    watched.check()
+
+
+def test_a_request_from_any_client_appears_live_with_the_data_it_changed(page, server):
+    assert page.locator("#journal li").count() == 0
+    requests.post(server.base_url + "/touchpoints", auth=server.auth, timeout=5,
+                  json={"type_name": "clicked_link", "display_name": "Clicked Link"})
+    page.wait_for_selector("#journal li .path:text('/100/touchpoints')", timeout=LIVE)
+    page.wait_for_selector("#types :text('clicked_link')", timeout=LIVE)
+    assert page.locator("#journal li").count() == 1
+
+
+def test_an_entry_opens_to_both_sides_and_its_curl_reproduces_it(page, server):
+    requests.get(server.base_url + "/touchpoints/300", params={"start": "0"}, auth=server.auth, timeout=5)
+    entry = page.locator("#journal li").first
+    entry.wait_for(timeout=LIVE)
+    entry.locator("summary").click()
+    detail = entry.locator(".detail")
+    assert "Authorization: ***" in detail.text_content()
+    assert "visited_website" in detail.locator(".response-body").text_content()
+    entry.locator("button.copy-curl").click()
+    curl = entry.locator("pre.curl").get_attribute("data-curl")
+    assert page.evaluate("navigator.clipboard.readText()") == curl
+    replay = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=10)
+    assert replay.returncode == 0, replay.stderr
+    assert json.loads(replay.stdout) == server.requests()[0]["response_body"]
+
+
+def test_copy_as_a_pytest_test_gives_a_test_that_passes(page, server, tmp_path):
+    requests.post(server.base_url + "/members/add", auth=server.auth, timeout=5,
+                  json={"email": "new.person@example.com", "fields": {"first_name": "New"}})
+    entry = page.locator("#journal li").first
+    entry.wait_for(timeout=LIVE)
+    entry.locator("summary").click()
+    test = entry.locator("[data-pytest]").get_attribute("data-pytest")
+    assert test.startswith("import requests\n") and "emma_mock" in test
+    (tmp_path / "test_copied.py").write_text(test)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:xdist",
+                          str(tmp_path / "test_copied.py")], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_markup_sent_by_a_client_is_shown_as_text(page, server):
+    requests.get(server.url + '/100/<img src=x onerror="window.pwned=1">', auth=server.auth, timeout=5)
+    page.wait_for_selector("#journal li", timeout=LIVE)
+    assert page.locator("#journal img").count() == 0
+    assert "<img src=x" in page.text_content("#journal")
+    assert page.evaluate("window.pwned") is None
+
+
+def test_reset_is_reflected_by_every_open_page(page, browser, server):
+    other = open_page(browser, server.url)
+    requests.post(server.base_url + "/touchpoints", auth=server.auth, timeout=5,
+                  json={"type_name": "temp", "display_name": "Temp"})
+    other.page.wait_for_selector("#types :text('temp')", timeout=LIVE)
+    page.click("#reset")
+    assert eventually(lambda: all(t["type_name"] != "temp" for t in server.state()["touchpoint_types"]))
+    for shown in (page, other.page):
+        shown.wait_for_selector("#types :text('temp')", state="detached", timeout=LIVE)
+        shown.wait_for_selector("#journal li", state="detached", timeout=LIVE)
+    other.context.close()
+    other.check()
+
+
+def test_state_downloads_and_uploads(page, server, tmp_path):
+    with page.expect_download() as download:
+        page.click("#download-state")
+    saved = tmp_path / "state.json"
+    download.value.save_as(saved)
+    state = json.loads(saved.read_text())
+    assert state == server.state()
+    state["accounts"][0]["name"] = "Renamed Account"
+    saved.write_text(json.dumps(state))
+    page.set_input_files("#upload-state", str(saved))
+    assert eventually(lambda: server.state()["accounts"][0]["name"] == "Renamed Account")
+    page.wait_for_selector("#accounts :text('Renamed Account')", timeout=LIVE)
+
+
+def test_faults_are_added_with_every_field_and_removed(page, server):
+    page.select_option("#fault-method", "POST")
+    page.fill("#fault-path", "/100/touchpoints*")
+    page.fill("#fault-status", "503")
+    page.fill("#fault-delay", "1, 5")
+    page.select_option("#fault-action", "respond")
+    page.fill("#fault-times", "2")
+    page.fill("#fault-probability", "0.5")
+    page.fill("#fault-seed", "7")
+    page.fill("#fault-body", '{"error": "down"}')
+    page.click("#fault-form button[type=submit]")
+    assert eventually(server.faults)
+    [fault] = server.faults()
+    assert {k: fault[k] for k in ("method", "path", "status", "delay_ms", "action", "times", "probability",
+                                  "seed", "body")} == {
+        "method": "POST", "path": "/100/touchpoints*", "status": 503, "delay_ms": [1, 5], "action": "respond",
+        "times": 2, "probability": 0.5, "seed": 7, "body": {"error": "down"}}
+    page.click(f"tr[data-fault='{fault['id']}'] button")
+    assert eventually(lambda: server.faults() == [])
+    page.wait_for_selector("#faults :text('No faults')", timeout=LIVE)
+
+
+def test_the_clock_freezes_advances_and_unfreezes(page, server):
+    page.fill("#freeze-at", "@D:2030-01-02T03:04:05")
+    page.click("#freeze-form button")
+    assert eventually(lambda: server._admin("GET", "clock") == {"now": "@D:2030-01-02T03:04:05", "frozen": True})
+    page.wait_for_selector("#now:text('@D:2030-01-02T03:04:05')", timeout=LIVE)
+    page.fill("#advance-by", "3600")
+    page.click("#advance-form button")
+    assert eventually(lambda: server._admin("GET", "clock")["now"] == "@D:2030-01-02T04:04:05")
+    page.wait_for_selector("#now:text('@D:2030-01-02T04:04:05')", timeout=LIVE)
+    page.click("#unfreeze")
+    assert eventually(lambda: not server._admin("GET", "clock")["frozen"])
+    page.wait_for_selector("#clock-mode:text('real time')", timeout=LIVE)
+
+
+def test_the_rate_limit_is_set_and_cleared(page, server):
+    page.fill("#rate-requests", "3")
+    page.fill("#rate-seconds", "2")
+    page.click("#rate-form button")
+    assert eventually(lambda: server._admin("GET", "rate-limit") == {"requests": 3, "per_seconds": 2})
+    page.wait_for_selector("#rate-now:text('3 requests per 2 s')", timeout=LIVE)
+    page.click("#rate-clear")
+    assert eventually(lambda: server._admin("GET", "rate-limit") is None)
+    page.wait_for_selector("#rate-now:text('none')", timeout=LIVE)
+
+
+def _choose(page, label_start: str) -> None:
+    options = page.locator("#try-op option").all_text_contents()
+    [index] = [i for i, text in enumerate(options) if text.startswith(label_start + " — ")]
+    page.select_option("#try-op", str(index))
+
+
+def test_try_it_reads_and_shows_the_equivalent_curl(page, server):
+    _choose(page, "GET /{account_id}/touchpoints/{touchpoint_type_id}")
+    assert page.input_value("#try-params input[name=account_id]") == "100"
+    page.fill("#try-params input[name=touchpoint_type_id]", "300")
+    page.click("#try-form button[type=submit]")
+    page.wait_for_selector("#try-status:text('200')", timeout=LIVE)
+    shown = json.loads(page.text_content("#try-response"))
+    assert shown["type_name"] == "visited_website"
+    assert "content-type: application/json" in page.text_content("#try-headers")
+    curl = page.text_content("#try-curl")
+    replay = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=10)
+    assert json.loads(replay.stdout) == shown
+
+
+def test_try_it_writes_as_the_chosen_account_with_the_prefilled_example(page, server):
+    _choose(page, "POST /{account_id}/touchpoints")
+    page.select_option("#try-account", "101")
+    page.fill("#try-params input[name=account_id]", "101")
+    assert json.loads(page.input_value("#try-body"))["type_name"]  # prefilled from the OpenAPI example
+    page.click("#try-form button[type=submit]")
+    page.wait_for_selector("#try-status:text('200')", timeout=LIVE)
+    created = json.loads(page.text_content("#try-response"))
+    assert created["account_id"] == 101
+    assert any(t["touchpoint_type_id"] == created["touchpoint_type_id"] and t["account_id"] == 101
+               for t in server.state()["touchpoint_types"])
+
+
+def test_with_an_admin_token_the_page_asks_for_it_and_shows_nothing_before(browser):
+    refused = ("status of 401",)  # the browser logs each refused /__admin call; that is the point here
+    with MockServer(admin_token="let-me-in") as guarded:
+        watched = open_page(browser, guarded.url, allowed_errors=refused, wait_ready=False)
+        page = watched.page
+        page.wait_for_selector("#token-gate", state="visible", timeout=LIVE)
+        assert page.is_hidden("#main")
+        assert "demo-private-key" not in page.content() and "demo-public-key" not in page.content()
+        page.fill("#token-input", "wrong")
+        page.click("#token-form button")
+        page.wait_for_selector("#token-error:text('refused')", timeout=LIVE)
+        assert "demo-private-key" not in page.content()
+        page.fill("#token-input", "let-me-in")
+        page.click("#token-form button")
+        page.wait_for_selector("#accounts :text('demo-private-key')", timeout=LIVE)
+        assert page.evaluate("sessionStorage.getItem('emma-mock-admin-token')") == "let-me-in"
+        page.reload()
+        page.wait_for_selector("#accounts :text('demo-private-key')", timeout=LIVE)  # kept for the tab
+        page.click("#forget-token")
+        page.wait_for_selector("#token-gate", state="visible", timeout=LIVE)
+        assert page.evaluate("sessionStorage.getItem('emma-mock-admin-token')") is None
+        watched.context.close()
+        watched.check()
