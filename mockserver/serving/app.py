@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
-from flask.sessions import NullSession, SecureCookieSessionInterface, SessionMixin
+from flask.sessions import NullSession, SecureCookieSession, SecureCookieSessionInterface
 from flask.wrappers import Request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as RoutingNotFound
@@ -51,7 +51,7 @@ class _NoSessions(SecureCookieSessionInterface):
 
     _empty = NullSession()
 
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         return super().open_session(app, request) if app.secret_key else self._empty
 
 

@@ -135,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _serve_granian(config: Config, accounts: list[dict]) -> int:
+def _serve_granian(config: Config, accounts: list[dict[str, Any]]) -> int:
     """Serve on granian until SIGINT/SIGTERM (granian's own handlers stop its worker cleanly)."""
     from .fast_server import GranianServer
 
@@ -145,7 +145,13 @@ def _serve_granian(config: Config, accounts: list[dict]) -> int:
         print(f"emma-mock: cannot listen on {config.host}:{config.port} ({exc.strerror or exc})", file=sys.stderr)
         return EXIT_USAGE
     note = "granian (no drop fault: it answers 502; malformed HTTP gets granian's empty 400)"
-    server.serve(banner(server.url, config, accounts, note))
+    try:
+        server.serve(banner(server.url, config, accounts, note))
+    except SystemExit as exc:  # granian exits 1 when its worker ended on its own (it could not bind, say)
+        if exc.code:
+            print(f"emma-mock: granian's worker process ended unexpectedly on {server.url}; nothing is served",
+                  file=sys.stderr)
+            return 1
     print("emma-mock: stopped", flush=True)
     return 0
 

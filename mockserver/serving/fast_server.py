@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from ..config import SETTINGS, Config
 
@@ -38,7 +39,7 @@ def available() -> str | None:
     return None
 
 
-def worker_app() -> Callable:
+def worker_app() -> Callable[..., Any]:
     """The factory granian's worker calls: the app, built from the CLI's Config."""
     from multiprocessing.util import Finalize
 
@@ -80,7 +81,7 @@ def probe_port(host: str, port: int) -> int:
     with socket.socket(family) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
-        return probe.getsockname()[1]
+        return int(probe.getsockname()[1])
 
 
 class GranianServer:
