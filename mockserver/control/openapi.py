@@ -226,10 +226,12 @@ def _schemas() -> dict[str, Any]:
                                    {"type": "null"}]},
             "action": {"enum": ["respond", "drop", None]},
             "times": {"type": ["integer", "null"], "minimum": 0,
-                      "description": "Matches left; null: always."},
+                      "description": "Matches left; null: always; 0: used up."},
             "probability": {"type": ["number", "null"]},
             "seed": {"type": ["integer", "string", "null"]},
             "matched": {"type": "integer", "minimum": 0},
+            "active": {"type": "boolean",
+                       "description": "false once it has used up its `times`: listed, but it no longer fires."},
         }),
         "FaultInput": {
             "type": "object",

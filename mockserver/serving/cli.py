@@ -71,11 +71,16 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
     return Config(**{setting.name: getattr(args, setting.name) for setting in SETTINGS})
 
 
-def banner(url: str, config: Config, accounts: list[dict[str, Any]]) -> str:
+def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from_file: bool = False) -> str:
+    if config.db:
+        origin = "state loaded from this file" if loaded_from_file else "new file, seeded from the fixtures"
+        storage = f"{config.db} ({origin})"
+    else:
+        storage = "memory (state is lost on exit)"
     lines = [f"emma-mock {__version__} serving on {url}",
              f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
              f"  fixtures: {config.fixtures}",
-             f"  storage:  {config.db or 'memory (state is lost on exit)'}",
+             f"  storage:  {storage}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",
              "  accounts:"]
     lines += [f"    {a['account_id']}  public key {a['public_key']!r}  private key {a['private_key']!r}"
@@ -84,7 +89,8 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]]) -> str:
         first = accounts[0]
         credentials = f"-u {first['public_key']}:{first['private_key']} " if config.auth else ""
         lines.append(f"  try:      curl {credentials}{url}/{first['account_id']}/touchpoints")
-    lines.append("  control:  " + url + "/__admin/health (reset, state, requests, faults, clock, rate-limit)")
+    token = "; send the admin token as X-Admin-Token" if config.admin_token else ""
+    lines.append(f"  control:  {url}/__admin (reset, state, requests, faults, clock, rate-limit{token})")
     return "\n".join(lines)
 
 
@@ -108,7 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise _Stop()
 
     signal.signal(signal.SIGTERM, stop)
-    print(banner(server.url, config, mock_of(app).store.accounts()), flush=True)
+    mock = mock_of(app)
+    print(banner(server.url, config, mock.store.accounts(), mock.loaded_from_file), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through _Stop

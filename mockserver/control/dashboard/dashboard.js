@@ -429,7 +429,7 @@ async function loadControls() {
     el("thead", {}, el("tr", {}, columns.map((c) => el("th", {}, c)))),
     el("tbody", {}, faults.map((f) => el("tr", { "data-fault": f.id },
       el("td", {}, f.id), el("td", {}, f.method ?? "any"), el("td", {}, f.path ?? "*"), el("td", {}, show(f.status)),
-      el("td", {}, show(f.delay_ms)), el("td", {}, show(f.action)), el("td", {}, f.times ?? "always"),
+      el("td", {}, show(f.delay_ms)), el("td", {}, show(f.action)), el("td", {}, f.times === null ? "always" : f.active ? f.times : "used up"),
       el("td", {}, show(f.probability)), el("td", {}, show(f.seed)), el("td", {}, el("code", {}, show(f.body))),
       el("td", {}, f.matched),
       el("td", {}, el("button", { type: "button", class: "small", "aria-label": `Remove fault ${f.id}`,
