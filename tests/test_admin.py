@@ -1,4 +1,4 @@
-"""The /__admin control API (SPEC §6): health, reset, state, journal, faults, clock, rate limit."""
+"""The /__admin control API: health, reset, state, journal, faults, clock, rate limit."""
 import time
 from datetime import UTC
 

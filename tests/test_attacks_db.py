@@ -1,4 +1,4 @@
-"""Attacks on `--db FILE` (SPEC §5): two servers on one file, writes a restart refuses, unwritable files.
+"""Attacks on `--db FILE`: two servers on one file, writes a restart refuses, unwritable files.
 
 Every acknowledged write must load again after a kill; a file that cannot be
 written is one line and exit status 2 at start and a 503 that changes nothing

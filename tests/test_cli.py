@@ -1,4 +1,4 @@
-"""The real command: start on port 0, call it, stop it; bad options and fixtures exit 2 (SPEC §7)."""
+"""The real command: start on port 0, call it, stop it; bad options and fixtures exit 2."""
 import json
 import os
 import re

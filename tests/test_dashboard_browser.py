@@ -1,4 +1,4 @@
-"""The dashboard in a real browser (headless Chromium through Playwright): SPEC §8.
+"""The dashboard in a real browser (headless Chromium through Playwright).
 
 Needs Debian's `chromium` at /usr/bin/chromium (Playwright's own download cannot
 reach its host here). Without it these tests are skipped, unless

@@ -1,4 +1,4 @@
-"""MockServer and its helpers over a real waitress server: every control of SPEC §6 from Python."""
+"""MockServer and its helpers over a real waitress server: every control of the control API from Python."""
 import json
 import socket
 import threading

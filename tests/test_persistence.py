@@ -1,4 +1,4 @@
-"""`--db FILE`: the state survives restarts, writes are atomic, bad files are left alone (SPEC §5)."""
+"""`--db FILE`: the state survives restarts, writes are atomic, bad files are left alone."""
 import itertools
 import json
 

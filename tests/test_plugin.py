@@ -1,4 +1,4 @@
-"""The pytest plugin loads by entry point: a user's project needs no conftest (SPEC §7)."""
+"""The pytest plugin loads by entry point: a user's project needs no conftest."""
 import json
 import os
 import subprocess

@@ -163,7 +163,7 @@ def _schemas() -> dict[str, Any]:
         }),
         "State": {
             "type": "object",
-            "description": "The whole state as a fixture document (SPEC §5).",
+            "description": "The whole state as a fixture document.",
             "properties": {
                 "accounts": {"type": "array", "items": _schema("Account")},
                 "members": {"type": "array", "items": _schema("Member")},
