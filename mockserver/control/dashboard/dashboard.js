@@ -212,7 +212,9 @@ function renderData() {
   const state = view.state;
   const id = view.account;
   const mine = (record) => record.account_id === id;
-  const types = state.touchpoint_types.filter(mine);
+  // In the API's own order: types oldest first (ties by id); members and touchpoints by id.
+  const types = state.touchpoint_types.filter(mine).sort((a, b) =>
+    a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.touchpoint_type_id - b.touchpoint_type_id);
   const members = state.members.filter(mine);
   const touchpoints = state.touchpoints.filter(mine);
   const typeName = new Map(types.map((t) => [t.touchpoint_type_id, t.type_name]));
