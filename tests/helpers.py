@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from collections import Counter
 from pathlib import Path
@@ -44,6 +45,28 @@ def strict_json(raw: bytes | str) -> Any:
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8")
     return json.loads(raw, parse_constant=_reject_constant, parse_float=finite)
+
+
+def big_fixture(folder: Path, touchpoints: int = 1500) -> Path:
+    """A fixture of account 100 with many touchpoints: past 1,000 its `--db` file logs writes ahead."""
+    doc = {"accounts": [{"account_id": 100, "public_key": DEMO_AUTH[0], "private_key": DEMO_AUTH[1]}],
+           "members": [{"account_id": 100, "member_id": 1, "email": "m@example.com"}],
+           "touchpoint_types": [{"account_id": 100, "touchpoint_type_id": 1, "type_name": "t", "display_name": "T"}],
+           "touchpoints": [{"account_id": 100, "touchpoint_id": i, "member_id": 1, "touchpoint_type_id": 1,
+                            "touchpoint_timestamp": "@D:2025-01-01T00:00:00", "inserted_at": "@D:2025-01-01T00:00:00"}
+                           for i in range(1, touchpoints + 1)]}
+    path = folder / "big.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def run_pytest(folder: Path, source: str, *args: str,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run pytest on a user's test file (no conftest) in `folder`, as that user would."""
+    (folder / "test_user.py").write_text(textwrap.dedent(source))
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(folder)],
+                          cwd=folder, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, **(env or {})})
 
 
 # --- a CLI server in a subprocess ---------------------------------------------------------
@@ -137,6 +160,26 @@ def run_cli(*args: str, timeout: float = 30, env: dict[str, str] | None = None) 
 
 
 # --- raw HTTP over a socket, for what the test client cannot send --------------------------
+
+def read_answer(sock: socket.socket, head: bool = False) -> tuple[int, dict[str, str], bytes]:
+    """Read exactly one HTTP/1.1 answer from a kept-alive connection (no body for a HEAD)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed without an answer: {data!r}"
+        data += chunk
+    head_bytes, _, rest = data.partition(b"\r\n\r\n")
+    status_line = head_bytes.split(b"\r\n", 1)[0].decode("latin-1")
+    assert status_line.startswith("HTTP/1.1 "), status_line
+    headers = _headers(head_bytes)
+    length = 0 if head else int(headers.get("content-length", 0))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside the body"
+        rest += chunk
+    assert len(rest) == length, f"bytes beyond the answer: {rest[length:][:200]!r}"
+    return int(status_line.split()[1]), headers, rest
+
 
 def raw_request(url: str, payload: bytes, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
     """Send bytes as they are to the server at `url`; parse one HTTP/1.1 answer."""

@@ -1,4 +1,4 @@
-"""The /__admin control API (SPEC §6): health, reset, state, journal, faults, clock, rate limit."""
+"""The /__admin control API: health, reset, state, journal, faults, clock, rate limit."""
 import time
 from datetime import UTC
 
@@ -118,7 +118,19 @@ def test_a_fault_with_a_body_and_times(client):
     assert client.get("/100/touchpoints/300").json == {"error": "slow down"}
     assert client.get("/100/touchpoints").status_code == 429
     assert client.get("/100/touchpoints").status_code == 200  # used up
-    assert client.get("/__admin/faults").json == []
+    (listed,) = client.get("/__admin/faults").json  # still listed, so a test can see it fired
+    assert (listed["times"], listed["matched"], listed["active"]) == (0, 2, False)
+
+
+def test_used_up_faults_make_room_for_new_ones(client):
+    from mockserver.control.faults import MAX_FAULTS
+    client.post("/__admin/faults", json={"path": "/100/touchpoints", "status": 503, "times": 1})
+    assert client.get("/100/touchpoints").status_code == 503
+    for _ in range(MAX_FAULTS - 1):
+        assert client.post("/__admin/faults", json={"path": "/nothing", "status": 500}).status_code == 200
+    assert client.post("/__admin/faults", json={"path": "/nothing", "status": 500}).status_code == 200
+    assert all(f["active"] for f in client.get("/__admin/faults").json)
+    assert client.post("/__admin/faults", json={"path": "/nothing", "status": 500}).status_code == 400
 
 
 def test_faults_come_before_authentication(anonymous):

@@ -1,14 +1,11 @@
 """Attaching to a mock that runs elsewhere (the container path): `MockServer.connect` and `--emma-mock-url`."""
-import subprocess
-import sys
-import textwrap
 
 import pytest
 import requests
 
 from mockserver import MockServer
 
-from helpers import CLIServer
+from helpers import CLIServer, run_pytest
 
 
 @pytest.fixture(scope="module")
@@ -78,16 +75,14 @@ USER_TESTS = """
 
 @pytest.mark.parametrize("how", ["option", "env", "ini"])
 def test_the_plugin_attaches_to_a_running_server(running, tmp_path, how):
-    (tmp_path / "test_user.py").write_text(textwrap.dedent(USER_TESTS))
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)]
-    env = {"EMMA_MOCK_ADMIN_TOKEN": "s3cret", "PATH": "/usr/bin:/bin"}
+    args, env = [], {"EMMA_MOCK_ADMIN_TOKEN": "s3cret"}
     if how == "option":
         args += [f"--emma-mock-url={running.url}"]
     elif how == "env":
         env["EMMA_MOCK_URL"] = running.url
     else:
         (tmp_path / "pytest.ini").write_text(f"[pytest]\nemma_mock_url = {running.url}\n")
-    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    result = run_pytest(tmp_path, USER_TESTS, *args, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
     assert (tmp_path / "seen_url.txt").read_text() == running.url  # the running server, not a new one

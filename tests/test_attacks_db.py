@@ -1,4 +1,4 @@
-"""Attacks on `--db FILE` (SPEC §5): two servers on one file, writes a restart refuses, unwritable files.
+"""Attacks on `--db FILE`: two servers on one file, writes a restart refuses, unwritable files.
 
 Every acknowledged write must load again after a kill; a file that cannot be
 written is one line and exit status 2 at start and a 503 that changes nothing
@@ -27,6 +27,7 @@ from mockserver.core import strict_json
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import TinyDBFile
 
+import helpers
 from helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli
 
 _open: list = []
@@ -51,16 +52,9 @@ def _release_files():
 
 
 def big_fixture(folder: Path, touchpoints: int = 1500) -> Path:
-    """A fixture whose database file is past REWRITE_LIMIT, so writes go to the write-ahead log."""
-    doc = {"accounts": [{"account_id": 100, "public_key": "demo-public-key", "private_key": "demo-private-key"}],
-           "members": [{"account_id": 100, "member_id": 1, "email": "m@example.com"}],
-           "touchpoint_types": [{"account_id": 100, "touchpoint_type_id": 1, "type_name": "t", "display_name": "T"}],
-           "touchpoints": [{"account_id": 100, "touchpoint_id": i, "member_id": 1, "touchpoint_type_id": 1,
-                            "touchpoint_timestamp": "@D:2025-01-01T00:00:00", "inserted_at": "@D:2025-01-01T00:00:00"}
-                           for i in range(1, touchpoints + 1)]}
-    path = folder / "big.json"
-    path.write_text(json.dumps(doc))
-    assert (len(json.dumps(doc)) > TinyDBFile.REWRITE_LIMIT) == (touchpoints > 1000)
+    """A fixture whose database file is past REWRITE_LIMIT (so writes go to the write-ahead log) or not."""
+    path = helpers.big_fixture(folder, touchpoints)
+    assert (path.stat().st_size > TinyDBFile.REWRITE_LIMIT) == (touchpoints > 1000)
     return path
 
 

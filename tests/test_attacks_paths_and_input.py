@@ -16,7 +16,7 @@ from mockserver.core.errors import NotFound
 from mockserver.core.globs import glob_matches
 from mockserver.testing import MockServer
 
-from helpers import DEMO_AUTH, assert_json_answer, basic, raw_request
+from helpers import DEMO_AUTH, assert_json_answer, basic, raw_request, read_answer
 
 AUTH = basic(*DEMO_AUTH)["Authorization"]
 
@@ -184,20 +184,7 @@ def test_a_hostile_journal_filter_over_long_paths_answers_within_a_second(app):
 def _exchange(sock: socket.socket, request: bytes, head: bool) -> tuple[int, dict, bytes]:
     """Send one request on a kept-alive connection and read exactly one answer."""
     sock.sendall(request)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"connection closed: {data!r}"
-        data += chunk
-    head_bytes, _, rest = data.partition(b"\r\n\r\n")
-    lines = head_bytes.decode("latin-1").split("\r\n")
-    assert lines[0].startswith("HTTP/1.1 "), lines[0]
-    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-    length = 0 if head else int(headers.get("content-length", 0))
-    while len(rest) < length:
-        rest += sock.recv(65536)
-    assert len(rest) == length, f"bytes beyond the answer: {rest[length:][:200]!r}"
-    return int(lines[0].split()[1]), headers, rest
+    return read_answer(sock, head)
 
 
 def test_head_answers_from_every_layer_carry_no_body_on_a_kept_alive_connection(server):

@@ -24,6 +24,8 @@ from mockserver.core.errors import InvalidFixture
 from mockserver.core.globs import MAX_GLOB
 from mockserver.serving import server as server_module
 
+from helpers import read_answer
+
 AUTH = "Basic " + base64.b64encode(b"demo-public-key:demo-private-key").decode()
 MiB = 2**20
 
@@ -40,19 +42,8 @@ def _connect(server: MockServer, timeout: float = 5) -> socket.socket:
 
 def _answer(sock: socket.socket) -> tuple[int, bytes]:
     """Read one answer (status, body) from `sock`, whose timeout bounds the wait."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        assert chunk, f"connection closed without an answer: {data!r}"
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length:"))
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        assert chunk
-        body += chunk
-    return int(head.split()[1]), body
+    status, _, body = read_answer(sock)
+    return status, body
 
 
 def _timed_get(server: MockServer, path: str, auth: bool = False) -> tuple[int, float]:

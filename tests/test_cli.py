@@ -1,4 +1,4 @@
-"""The real command: start on port 0, call it, stop it; bad options and fixtures exit 2 (SPEC §7)."""
+"""The real command: start on port 0, call it, stop it; bad options and fixtures exit 2."""
 import json
 import os
 import re
@@ -159,3 +159,19 @@ def test_the_console_script_is_installed():
     script = os.path.join(os.path.dirname(sys.executable), "emma-mock")
     result = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "emma-mock" in result.stdout
+
+
+def test_the_banner_says_where_the_state_came_from_and_that_a_token_is_needed(tmp_path):
+    db = tmp_path / "state.json"
+    for expected in ("new file, seeded from the fixtures", "state loaded from this file"):
+        process = spawn("--port", "0", "--db", str(db), "--admin-token", "t0k", "--quiet")
+        banner = []
+        try:
+            wait_for_url(process, banner=banner)
+        finally:
+            process.terminate()
+            process.communicate(timeout=10)
+        text = "".join(banner)
+        assert f"storage:  {db} ({expected})" in text
+        assert "/__admin (reset, state, requests, faults, clock, rate-limit; send the admin token" in text
+        assert "t0k" not in text

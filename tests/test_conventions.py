@@ -1,4 +1,4 @@
-"""Wire conventions shared by every endpoint (SPEC §1): auth, errors, JSON, paging, count."""
+"""Wire conventions shared by every endpoint: auth, errors, JSON, paging, count."""
 import base64
 
 import pytest
@@ -86,7 +86,7 @@ def test_body_of_exactly_10_mib_is_read(client):
     assert response.status_code == 200
 
 
-def test_unknown_path_is_404_json(client, anonymous):  # `/` is the dashboard (SPEC §8)
+def test_unknown_path_is_404_json(client, anonymous):  # `/` is the dashboard
     for path in ("/nothing", "/100/nothing", "/100/touchpoints/abc", "/100/touchpoints/members/x",
                  "/abc/touchpoints"):
         response = client.get(path)

@@ -1,4 +1,4 @@
-"""The dashboard's server side (SPEC §8): the page and assets, the journal's new fields, `after`, `/__admin/changes`."""
+"""The dashboard's server side: the page and assets, the journal's new fields, `after`, `/__admin/changes`."""
 from __future__ import annotations
 
 import socket

@@ -1,4 +1,4 @@
-"""The dashboard in a real browser (headless Chromium through Playwright): SPEC §8.
+"""The dashboard in a real browser (headless Chromium through Playwright).
 
 Needs Debian's `chromium` at /usr/bin/chromium (Playwright's own download cannot
 reach its host here). Without it these tests are skipped, unless
@@ -122,7 +122,8 @@ def test_first_screen_shows_accounts_data_and_journal_and_is_the_readme_screensh
         assert account["public_key"] in accounts and account["private_key"] in accounts
     assert f"curl -u demo-public-key:demo-private-key {server.url}/100/touchpoints" in accounts
     assert page.input_value("#account") == "100"
-    assert "visited_website" in page.text_content("#types") and "opened_email" in page.text_content("#types")
+    type_names = page.locator("#types tbody tr td:nth-child(2)").all_text_contents()
+    assert type_names == ["visited_website", "purchased_tickets", "opened_email"]  # the API's order: oldest first
     assert "ann.smith@example.com" in page.text_content("#members")
     assert "start=0 end=3 of 3" in page.text_content("#touchpoints")
     statuses = page.locator("#journal li .status").all_text_contents()

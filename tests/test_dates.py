@@ -1,4 +1,4 @@
-"""Dates: `@D:` out, `@D:` or strict ISO 8601 in, everything else refused (SPEC §1)."""
+"""Dates: `@D:` out, `@D:` or strict ISO 8601 in, everything else refused."""
 from datetime import UTC, datetime
 
 import pytest

@@ -1,4 +1,4 @@
-"""Fixture files: the documented format, checked whole, with errors that say where (SPEC §5)."""
+"""Fixture files: the documented format, checked whole, with errors that say where."""
 import json
 
 import pytest

@@ -505,7 +505,7 @@ def test_over_the_socket(live, name, payload):
                    for line in head.split(b"\r\n") if b":" in line}
         body = body[:int(headers.get("content-length", len(body)))]
     if name == "unknown transfer coding":
-        # RFC 9112 §6.1: a transfer coding the server does not know gets 501; SPEC only forbids 500.
+        # RFC 9112 §6.1: a transfer coding the server does not know gets 501; no request may get a 500.
         assert status == 501, status
         status = 400  # checked as any other error answer below
     payload_json = assert_json_answer(status, headers.get("content-type"), body, name)

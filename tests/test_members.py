@@ -1,4 +1,4 @@
-"""Members: the subset of the members API that touchpoints need (SPEC §4)."""
+"""Members: the subset of the members API that touchpoints need."""
 import re
 
 DATE = re.compile(r"^@D:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")

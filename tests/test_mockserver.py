@@ -1,4 +1,4 @@
-"""MockServer and its helpers over a real waitress server: every control of SPEC §6 from Python."""
+"""MockServer and its helpers over a real waitress server: every control of the control API from Python."""
 import json
 import socket
 import threading
@@ -45,9 +45,9 @@ def test_fault_helpers(server):
     fault = server.add_fault(path="/100/touchpoints", status=500, times=1)
     assert server.faults()[0]["id"] == fault["id"]
     assert server.session.get(f"{server.base_url}/touchpoints").status_code == 500
-    assert server.faults() == []
+    assert [(f["matched"], f["active"]) for f in server.faults()] == [(1, False)]  # used up, still listed
     server.add_fault(status=500)
-    server.remove_fault(server.faults()[0]["id"])
+    server.remove_fault(server.faults()[-1]["id"])
     server.add_fault(status=500)
     server.clear_faults()
     assert server.faults() == []

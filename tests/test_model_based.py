@@ -1,19 +1,19 @@
 """Model-based testing: a hypothesis state machine drives the API and a reference model side by side.
 
-The model below is written from SPEC.md alone (not from the server's code):
+The model below is written from the behaviour contract alone (not from the server's code):
 plain dicts of records, the rules of each endpoint, and the wire conventions
 (auth first, paging, `@D:` dates, all-or-nothing batches, cascades). Every
 answer of the server (status and body) is compared with the model's, and after
 every step the whole state (GET /__admin/state) is too.
 
-Where SPEC leaves a choice open the model accepts every reading (noted beside
+Where the contract leaves a choice open the model accepts every reading (noted beside
 each case) rather than copy the server:
-* ids: SPEC asks one increasing sequence per kind, never reused, above the
+* ids: the contract asks one increasing sequence per kind, never reused, above the
   fixtures' ids; the model checks that and adopts the id the server chose.
 * two errors at once (a bad body for an id that does not exist, bad paging for
   a member that does not exist): 400 or 404.
 * a batch with several bad items: the message must name one of them.
-* members' list order: SPEC is silent; the model expects id order.
+* members' list order: the contract is silent; the model expects id order.
 
 Deterministic (derandomize) so CI never flakes: max_examples x steps ~ 3,000
 steps in the default run; `-m slow` runs ten times more.
@@ -42,7 +42,7 @@ MISSING = object()
 COUNTERS = {"steps": 0, "requests": 0, "examples": 0, "created": 0}
 
 
-# --- the reference model, from SPEC -------------------------------------------------------
+# --- the reference model, from the contract -------------------------------------------------------
 
 def fmt(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
@@ -54,7 +54,7 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?
 
 
 def model_date(value: Any) -> str | None:
-    """SPEC §1: `@D:YYYY-MM-DDTHH:MM:SS`, or ISO 8601 with optional fraction and Z/±HH:MM; else None."""
+    """Dates: `@D:YYYY-MM-DDTHH:MM:SS`, or ISO 8601 with optional fraction and Z/±HH:MM; else None."""
     if not isinstance(value, str):
         return None
     match = _EMMA_DATE.fullmatch(value)
@@ -83,7 +83,7 @@ def is_text(value: Any) -> bool:
 
 
 class Model:
-    """The state SPEC describes, and what each request must answer."""
+    """The state the contract describes, and what each request must answer."""
 
     def __init__(self, document: dict) -> None:
         self.load(document)
@@ -142,7 +142,7 @@ class Model:
 
 
 def model_page(query: dict[str, str], items: list) -> tuple[int, Any]:
-    """SPEC §1 paging: `start` (0), `end` (start+500), at most 500; `count=true|True|1` gives the total."""
+    """Paging: `start` (0), `end` (start+500), at most 500; `count=true|True|1` gives the total."""
     if query.get("count") in ("true", "True", "1"):
         return 200, len(items)
 
@@ -262,7 +262,7 @@ class EmmaMachine(RuleBasedStateMachine):
         return response.status_code, parsed, response
 
     def auth_failure(self, account: int, who: str) -> int | None:
-        """SPEC §1: under an account path, authentication comes first (401, then 403)."""
+        """Under an account path, authentication comes first (401, then 403)."""
         if who in ("none", "wrong"):
             return 401
         if who == "other" or account not in self.model.accounts:
@@ -516,7 +516,7 @@ class EmmaMachine(RuleBasedStateMachine):
         return item
 
     def model_item(self, account: int, item: Any) -> tuple[dict | None, list[str]]:
-        """One batch item resolved as SPEC §3 says, or the fields that make it wrong."""
+        """One batch item resolved as the contract says, or the fields that make it wrong."""
         if not isinstance(item, dict):
             return None, []
         bad: list[str] = []
@@ -703,7 +703,7 @@ def test_api_agrees_with_the_reference_model_long():
     _run(max_examples=400, steps=80)
 
 
-# --- the model itself is checked against SPEC's own examples -------------------------------------
+# --- the model itself is checked against the contract's own examples -------------------------------------
 
 @pytest.mark.parametrize("value, expected", [
     ("@D:2025-12-02T11:23:47", "@D:2025-12-02T11:23:47"),

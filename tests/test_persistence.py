@@ -1,4 +1,4 @@
-"""`--db FILE`: the state survives restarts, writes are atomic, bad files are left alone (SPEC §5)."""
+"""`--db FILE`: the state survives restarts, writes are atomic, bad files are left alone."""
 import itertools
 import json
 
@@ -8,6 +8,8 @@ from mockserver import Config, create_app
 from mockserver.control.mock import mock_of
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import AtomicJSONStorage
+
+from helpers import big_fixture
 
 _open: dict[str, object] = {}  # the app serving each file: one server per file
 
@@ -131,15 +133,7 @@ def test_a_failed_write_changes_nothing(tmp_path, monkeypatch):
 # --- the write-ahead log: large states append one line per write --------------------------------
 
 def big_state(tmp_path, touchpoints=2000):
-    doc = {"accounts": [{"account_id": 100, "public_key": "p", "private_key": "s"}],
-           "members": [{"account_id": 100, "member_id": 1, "email": "m@example.com"}],
-           "touchpoint_types": [{"account_id": 100, "touchpoint_type_id": 1, "type_name": "t", "display_name": "T"}],
-           "touchpoints": [{"account_id": 100, "touchpoint_id": i, "member_id": 1, "touchpoint_type_id": 1,
-                            "touchpoint_timestamp": "@D:2025-01-01T00:00:00", "inserted_at": "@D:2025-01-01T00:00:00"}
-                           for i in range(1, touchpoints + 1)]}
-    path = tmp_path / "big.json"
-    path.write_text(json.dumps(doc))
-    return path
+    return big_fixture(tmp_path, touchpoints)
 
 
 def add(client, n=1):

@@ -1,16 +1,11 @@
-"""The pytest plugin loads by entry point: a user's project needs no conftest (SPEC §7)."""
+"""The pytest plugin loads by entry point: a user's project needs no conftest."""
 import json
-import os
-import subprocess
-import sys
-import textwrap
+
+import helpers
 
 
 def run_pytest(tmp_path, source, *args):
-    (tmp_path / "test_user.py").write_text(textwrap.dedent(source))
-    env = {**os.environ, "PORTS_FILE": str(tmp_path / "ports.txt")}
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(tmp_path)],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env)
+    return helpers.run_pytest(tmp_path, source, *args, env={"PORTS_FILE": str(tmp_path / "ports.txt")})
 
 
 def test_a_users_test_file_gets_the_fixtures_with_no_conftest(tmp_path):

@@ -215,7 +215,7 @@ def test_credentials_never_appear_in_the_servers_output(tmp_path):
         out, err = server.stop()
     banner, _, after = out.partition("control:")
     after = after.split("\n", 1)[1] if "\n" in after else ""
-    # SPEC §7: the banner shows the demo accounts' keys; nothing after it, and never a request's credentials
+    # the banner shows the demo accounts' keys; nothing after it, and never a request's credentials
     for secret in [*_secrets(), "admin-token-77e1"]:
         assert secret not in after, f"{secret!r} printed after the banner"
         assert secret not in err, f"{secret!r} on stderr"

@@ -1,4 +1,4 @@
-"""Touchpoint types: create, list, get, update, delete (SPEC §2, vendor page)."""
+"""Touchpoint types: create, list, get, update, delete (as the vendor page describes them)."""
 import re
 
 DATE = re.compile(r"^@D:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")

@@ -1,4 +1,4 @@
-"""Touchpoints of members: batch create, list by member, get, delete (SPEC §3)."""
+"""Touchpoints of members: batch create, list by member, get, delete."""
 import re
 
 DATE = re.compile(r"^@D:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")

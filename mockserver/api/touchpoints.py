@@ -32,7 +32,7 @@ def _item(index: int, raw: Any) -> TouchpointInput:
     if value is not None and not fits_a_float(value):
         raise BadRequest(f"{where}.touchpoint_monetary_value is too large")
     value = None if value is None else float(value)
-    timestamp = None  # absent: now (SPEC §3: "a date as in §1, default now"; null is not a date)
+    timestamp = None  # absent: now ("default now"; null is not a date)
     if "touchpoint_timestamp" in raw:
         try:
             timestamp = parse_date(raw["touchpoint_timestamp"])

@@ -72,7 +72,12 @@ class Fault:
         return {"id": self.id, "method": self.method, "path": self.path, "status": self.status,
                 "body": self.body, "delay_ms": self.delay_ms, "action": self.action,
                 "times": self.times, "probability": self.probability, "seed": self.seed,
-                "matched": self.matched}
+                "matched": self.matched, "active": self.active}
+
+    @property
+    def active(self) -> bool:
+        """False once it has fired its `times`: it stays listed (a test can see it fired) but never fires."""
+        return self.times != 0
 
 
 def parse_fault(spec: Any, fault_id: int) -> Fault:
@@ -120,7 +125,11 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
 
 
 class Faults:
-    """The active faults, in the order they were added; the first that fires wins."""
+    """The faults, in the order they were added; the first active one that fires wins.
+
+    A fault that used up its `times` stays in the list, inactive, until it is
+    removed, cleared or reset, or until room is needed for a new one.
+    """
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
@@ -130,6 +139,8 @@ class Faults:
 
     def add(self, spec: Any) -> Fault:
         with self._lock:
+            if len(self._faults) >= MAX_FAULTS:  # used-up faults make room first
+                self._faults = [fault for fault in self._faults if fault.active]
             if len(self._faults) >= MAX_FAULTS:
                 raise BadRequest(f"there are already {MAX_FAULTS} faults, the most this server keeps; "
                                  "remove some (DELETE /__admin/faults/{id}, or DELETE /__admin/faults)")
@@ -160,7 +171,7 @@ class Faults:
             return None
         with self._lock:
             for fault in self._faults:
-                if not fault.matches(method, path):
+                if not fault.active or not fault.matches(method, path):
                     continue
                 if fault.probability is not None and fault._random.random() >= fault.probability:
                     continue
@@ -168,7 +179,5 @@ class Faults:
                 self.version += 1
                 if fault.times is not None:
                     fault.times -= 1
-                    if fault.times == 0:
-                        self._faults.remove(fault)
                 return fault
             return None

@@ -30,7 +30,8 @@ class Mock:
             self.database = TinyDBFile(config.db) if config.db else None
             try:
                 state, next_ids = self.seed, None
-                if self.database is not None and self.database.exists:
+                self.loaded_from_file = self.database is not None and self.database.exists
+                if self.loaded_from_file and self.database is not None:
                     state, next_ids = self.database.load()
                 self.store = Store(self.seed, self.clock, self.database, state=state, next_ids=next_ids)
                 if self.database is not None and not self.database.exists:

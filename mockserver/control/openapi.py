@@ -163,7 +163,7 @@ def _schemas() -> dict[str, Any]:
         }),
         "State": {
             "type": "object",
-            "description": "The whole state as a fixture document (SPEC §5).",
+            "description": "The whole state as a fixture document.",
             "properties": {
                 "accounts": {"type": "array", "items": _schema("Account")},
                 "members": {"type": "array", "items": _schema("Member")},
@@ -226,10 +226,12 @@ def _schemas() -> dict[str, Any]:
                                    {"type": "null"}]},
             "action": {"enum": ["respond", "drop", None]},
             "times": {"type": ["integer", "null"], "minimum": 0,
-                      "description": "Matches left; null: always."},
+                      "description": "Matches left; null: always; 0: used up."},
             "probability": {"type": ["number", "null"]},
             "seed": {"type": ["integer", "string", "null"]},
             "matched": {"type": "integer", "minimum": 0},
+            "active": {"type": "boolean",
+                       "description": "false once it has used up its `times`: listed, but it no longer fires."},
         }),
         "FaultInput": {
             "type": "object",

@@ -2,7 +2,7 @@
 
 It runs in the WSGI control layer, after faults and before Flask routes the
 request, so a client without keys learns nothing about which paths or ids
-exist (SPEC: 401/403 before 404/405/400).
+exist (401/403 come before 404/405/400).
 """
 from __future__ import annotations
 

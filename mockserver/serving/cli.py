@@ -73,12 +73,18 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
     return Config(**{setting.name: getattr(args, setting.name) for setting in SETTINGS})
 
 
-def banner(url: str, config: Config, accounts: list[dict[str, Any]], server: str = "waitress") -> str:
+def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from_file: bool = False,
+           server: str = "waitress") -> str:
+    if config.db:
+        origin = "state loaded from this file" if loaded_from_file else "new file, seeded from the fixtures"
+        storage = f"{config.db} ({origin})"
+    else:
+        storage = "memory (state is lost on exit)"
     lines = [f"emma-mock {__version__} serving on {url}",
              f"  server:   {server}",
              f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
              f"  fixtures: {config.fixtures}",
-             f"  storage:  {config.db or 'memory (state is lost on exit)'}",
+             f"  storage:  {storage}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",
              "  accounts:"]
     lines += [f"    {a['account_id']}  public key {a['public_key']!r}  private key {a['private_key']!r}"
@@ -87,7 +93,8 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]], server: str
         first = accounts[0]
         credentials = f"-u {first['public_key']}:{first['private_key']} " if config.auth else ""
         lines.append(f"  try:      curl {credentials}{url}/{first['account_id']}/touchpoints")
-    lines.append("  control:  " + url + "/__admin/health (reset, state, requests, faults, clock, rate-limit)")
+    token = "; send the admin token as X-Admin-Token" if config.admin_token else ""
+    lines.append(f"  control:  {url}/__admin (reset, state, requests, faults, clock, rate-limit{token})")
     return "\n".join(lines)
 
 
@@ -107,11 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         missing = fast_server.available()
         if missing is None:
-            accounts = mock_of(app).store.accounts()
+            accounts, loaded = mock_of(app).store.accounts(), mock_of(app).loaded_from_file
             mock_of(app).close()  # the worker process loads the fixtures and --db file again
             del app
             gc.collect()
-            return _serve_granian(config, accounts)
+            return _serve_granian(config, accounts, loaded)
         server_line = f"waitress (asked for granian, but {missing})"
     try:
         server = Server(app, config.host, config.port, config.threads)
@@ -123,7 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise _Stop()
 
     signal.signal(signal.SIGTERM, stop)
-    print(banner(server.url, config, mock_of(app).store.accounts(), server_line), flush=True)
+    mock = mock_of(app)
+    print(banner(server.url, config, mock.store.accounts(), mock.loaded_from_file, server_line),
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through _Stop
@@ -135,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _serve_granian(config: Config, accounts: list[dict[str, Any]]) -> int:
+def _serve_granian(config: Config, accounts: list[dict[str, Any]], loaded_from_file: bool) -> int:
     """Serve on granian until SIGINT/SIGTERM (granian's own handlers stop its worker cleanly)."""
     from .fast_server import GranianServer
 
@@ -146,7 +155,7 @@ def _serve_granian(config: Config, accounts: list[dict[str, Any]]) -> int:
         return EXIT_USAGE
     note = "granian (no drop fault: it answers 502; malformed HTTP gets granian's empty 400)"
     try:
-        server.serve(banner(server.url, config, accounts, note))
+        server.serve(banner(server.url, config, accounts, loaded_from_file, note))
     except SystemExit as exc:  # granian exits 1 when its worker ended on its own (it could not bind, say)
         if exc.code:
             print(f"emma-mock: granian's worker process ended unexpectedly on {server.url}; nothing is served",

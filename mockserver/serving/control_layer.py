@@ -1,7 +1,7 @@
 """The WSGI layer in front of the Flask app: trailing slashes, faults, authentication, the journal.
 
-It sees every API request as the client sent it: faults fire first (SPEC:
-"before authentication"), then authentication and the rate limit (before Flask
+It sees every API request as the client sent it: faults fire first (before
+authentication), then authentication and the rate limit (before Flask
 routes the request, so 401/403 come before 404/405/400), and the journal
 records what came in and what went out (status, headers, body, the fault that
 answered or delayed it), with the injected delay in the duration.

@@ -212,7 +212,9 @@ function renderData() {
   const state = view.state;
   const id = view.account;
   const mine = (record) => record.account_id === id;
-  const types = state.touchpoint_types.filter(mine);
+  // In the API's own order: types oldest first (ties by id); members and touchpoints by id.
+  const types = state.touchpoint_types.filter(mine).sort((a, b) =>
+    a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.touchpoint_type_id - b.touchpoint_type_id);
   const members = state.members.filter(mine);
   const touchpoints = state.touchpoints.filter(mine);
   const typeName = new Map(types.map((t) => [t.touchpoint_type_id, t.type_name]));
@@ -429,7 +431,7 @@ async function loadControls() {
     el("thead", {}, el("tr", {}, columns.map((c) => el("th", {}, c)))),
     el("tbody", {}, faults.map((f) => el("tr", { "data-fault": f.id },
       el("td", {}, f.id), el("td", {}, f.method ?? "any"), el("td", {}, f.path ?? "*"), el("td", {}, show(f.status)),
-      el("td", {}, show(f.delay_ms)), el("td", {}, show(f.action)), el("td", {}, f.times ?? "always"),
+      el("td", {}, show(f.delay_ms)), el("td", {}, show(f.action)), el("td", {}, f.times === null ? "always" : f.active ? f.times : "used up"),
       el("td", {}, show(f.probability)), el("td", {}, show(f.seed)), el("td", {}, el("code", {}, show(f.body))),
       el("td", {}, f.matched),
       el("td", {}, el("button", { type: "button", class: "small", "aria-label": `Remove fault ${f.id}`,
