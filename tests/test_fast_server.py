@@ -24,6 +24,15 @@ def granian():
         yield server
 
 
+def _server_line(server: CLIServer) -> str:
+    """The banner's last line, which names the HTTP server."""
+    line = ""
+    while not line.startswith("  server:"):
+        line = server.process.stdout.readline().decode()
+        assert line, "the banner has no server line"
+    return line
+
+
 def _raw(url: str, payload: bytes, chunks: list[bytes] = ()) -> bytes:
     host, port = url.split("//")[1].rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=30) as sock:
@@ -43,8 +52,8 @@ def _raw(url: str, payload: bytes, chunks: list[bytes] = ()) -> bytes:
 
 
 def test_the_banner_names_granian_and_the_api_answers(granian):
-    out = granian.first_line + granian.process.stdout.readline().decode()
-    assert "serving on http://127.0.0.1:" in out and "server:   granian" in out
+    assert "serving on http://127.0.0.1:" in granian.first_line
+    assert _server_line(granian).startswith("  server:   granian")
     answer = requests.get(granian.url + "/100/touchpoints/300", auth=DEMO_AUTH, timeout=10)
     assert answer.status_code == 200 and answer.json()["touchpoint_type_id"] == 300
 
@@ -82,6 +91,5 @@ def test_without_granian_the_cli_falls_back_to_waitress_and_says_so(tmp_path):
     (tmp_path / "granian").mkdir()
     (tmp_path / "granian" / "__init__.py").write_text("raise ImportError('no granian here')\n")
     with CLIServer("--server", "granian", env={"PYTHONPATH": str(tmp_path)}) as server:
-        second = server.process.stdout.readline().decode()
-        assert "waitress (asked for granian, but granian is not installed" in second
+        assert "waitress (asked for granian, but granian is not installed" in _server_line(server)
         assert requests.get(server.url + "/100/touchpoints/300", auth=DEMO_AUTH, timeout=10).status_code == 200

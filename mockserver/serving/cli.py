@@ -81,11 +81,11 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from
     else:
         storage = "memory (state is lost on exit)"
     lines = [f"emma-mock {__version__} serving on {url}",
-             f"  server:   {server}",
              f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
              f"  fixtures: {config.fixtures}",
              f"  storage:  {storage}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",
+             f"  server:   {server}",
              "  accounts:"]
     lines += [f"    {a['account_id']}  public key {a['public_key']!r}  private key {a['private_key']!r}"
               for a in accounts]
