@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.checks import is_int, is_number
-from ..core.errors import BadRequest
+from ..core.errors import BadRequest, error_body
 from ..core.globs import MAX_GLOB, glob_matches
+from ..core.records import encode
 
 MAX_DELAY_MS = 600_000
 MAX_FAULTS = 100  # active at once; every API request is matched against them
@@ -63,10 +64,11 @@ class Fault:
     def response_status(self) -> int:
         return self.status if self.status is not None else 500
 
-    def response_body(self) -> Any:
+    def response_json(self) -> bytes:
+        """What it answers: its `body` as JSON, or an Emma-shaped error naming the fault."""
         if self.body is not None:
-            return self.body
-        return {"error": f"Injected fault {self.id}: HTTP {self.response_status()}"}
+            return encode(self.body).encode()
+        return error_body(f"Injected fault {self.id}: HTTP {self.response_status()}")
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "method": self.method, "path": self.path, "status": self.status,

@@ -1,5 +1,11 @@
-"""The API's errors: one class per status, each carrying the message a person can act on."""
+"""The API's errors: one class per status, each carrying the message a person can act on.
+
+`error_body` is the one writer of the `{"error": message}` document, whoever
+answers: a view, the WSGI control layer, or the server's own parse errors.
+"""
 from __future__ import annotations
+
+import json
 
 
 class ApiError(Exception):
@@ -51,3 +57,8 @@ class StorageFailed(ApiError):
 
 class InvalidFixture(ValueError):
     """A fixture or state document that cannot be loaded; the message names where and why."""
+
+
+def error_body(message: str) -> bytes:
+    """The JSON body of every error answer: `{"error": message}`, UTF-8."""
+    return json.dumps({"error": message}).encode()

@@ -20,7 +20,7 @@ from ..core.fixtures import Dataset
 from ..core.ids import ID_REGEX, parse_id
 from .console import ConsoleLog
 from .control_layer import ControlLayer
-from .wire import reply
+from .wire import error_reply
 
 log = logging.getLogger("mockserver")
 
@@ -72,7 +72,7 @@ class IdConverter(BaseConverter):
 
 
 def _api_error(error: ApiError) -> Response:
-    return reply({"error": error.message}, error.status, error.headers)
+    return error_reply(error.message, error.status, error.headers)
 
 
 def _quoted(text: str, limit: int = 200) -> str:
@@ -83,17 +83,17 @@ def _quoted(text: str, limit: int = 200) -> str:
 def _http_error(error: HTTPException) -> Response:
     method, path = _quoted(request.method), _quoted(request.path)
     if isinstance(error, RoutingNotFound):
-        return reply({"error": f"no such endpoint: {method} {path}"}, 404)
+        return error_reply(f"no such endpoint: {method} {path}", 404)
     headers = {}
     message = error.description or error.name
     if isinstance(error, MethodNotAllowed):
         allowed = sorted(error.valid_methods or [])
         headers["Allow"] = ", ".join(allowed)
         message = f"{method} is not allowed on {path}; allowed: {', '.join(allowed)}"
-    return reply({"error": message}, error.code or 500, headers)
+    return error_reply(message, error.code or 500, headers)
 
 
 def _unexpected_error(error: Exception) -> Response:
     log.exception("unexpected error serving %s %s", request.method, request.path)
-    return reply({"error": f"the mock failed unexpectedly ({type(error).__name__}); "
-                           "this is a bug in emma-mock, please report it"}, 500)
+    return error_reply(f"the mock failed unexpectedly ({type(error).__name__}); "
+                       "this is a bug in emma-mock, please report it", 500)

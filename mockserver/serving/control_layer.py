@@ -11,14 +11,13 @@ through and are not journaled.
 from __future__ import annotations
 
 import io
-import json
 import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
-from ..core.errors import ApiError
+from ..core.errors import ApiError, error_body
 from .auth import account_in_path, admit
 from .console import ConsoleLog
 
@@ -36,8 +35,10 @@ class DropConnection(Exception):
     """Raised to the WSGI server to close the connection without an answer (see server.py)."""
 
 
-def _json_body(status: int, payload: Any) -> tuple[str, list[tuple[str, str]], bytes]:
-    body = json.dumps(payload).encode()
+Answer = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
+
+
+def _json_answer(status: int, body: bytes) -> Answer:
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:  # a fault may answer any status from 200 to 599
@@ -100,9 +101,9 @@ class ControlLayer:
                     raise DropConnection()
                 if fault.answers:
                     status, headers, payload = (
-                        _json_body(502, {"error": "this server cannot drop connections; run the CLI "
-                                                  "on waitress (its default --server) to use action \"drop\""})
-                        if fault.drops else _json_body(fault.response_status(), fault.response_body()))
+                        _json_answer(502, error_body("this server cannot drop connections; run the CLI "
+                                                  "on waitress (its default --server) to use action \"drop\""))
+                        if fault.drops else _json_answer(fault.response_status(), fault.response_json()))
                     return answer(status, headers, payload)
 
             account_id = account_in_path(path)
@@ -111,7 +112,7 @@ class ControlLayer:
                     admit(self.mock.store, self.mock.rate_limit, self.mock.config.auth, account_id,
                           environ.get("HTTP_AUTHORIZATION"))
                 except ApiError as error:
-                    status, headers, payload = _json_body(error.status, {"error": error.message})
+                    status, headers, payload = _json_answer(error.status, error_body(error.message))
                     return answer(status, headers + list(error.headers.items()), payload)
 
             def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
@@ -158,7 +159,7 @@ def _too_large(environ: dict, path: str) -> tuple[str, list[tuple[str, str]], by
     cap = body_cap(environ.get("REQUEST_METHOD", "GET"), path)
     if length <= cap:
         return None
-    return _json_body(413, {"error": too_large_message(length, cap)})
+    return _json_answer(413, error_body(too_large_message(length, cap)))
 
 
 def _headers_only(answer: Iterable[bytes]) -> Iterable[bytes]:

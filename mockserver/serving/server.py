@@ -21,7 +21,6 @@ runs in a background thread of a test process, and stops cleanly.
 """
 from __future__ import annotations
 
-import json
 import resource
 import threading
 import time
@@ -34,6 +33,7 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
 from ..config import MAX_STATE_BYTES
+from ..core.errors import error_body
 from .control_layer import DropConnection, body_cap, too_large_message
 
 CONNECTION_LIMIT = 4000  # open connections before waitress stops accepting (its default is 100)
@@ -63,7 +63,7 @@ class _Task(WSGITask):
 class _JSONErrorTask(ErrorTask):
     def execute(self) -> None:
         error = self.request.error
-        body = json.dumps({"error": f"{error.reason}: {error.body}"}).encode()
+        body = error_body(f"{error.reason}: {error.body}")
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()

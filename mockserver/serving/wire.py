@@ -6,7 +6,7 @@ from typing import Any
 from flask import Response, request
 
 from ..core import strict_json
-from ..core.errors import BadRequest, PayloadTooLarge
+from ..core.errors import BadRequest, PayloadTooLarge, error_body
 from ..core.paging import Page, parse_page
 from ..core.records import encode
 
@@ -14,9 +14,14 @@ JSON = "application/json"
 
 
 def reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response; every answer of the mock, errors included, goes through here."""
+    """A JSON response of a view: a record, a list, a count, `true`."""
     return Response(encode(payload), status=status, mimetype=JSON,
                     headers=headers)
+
+
+def error_reply(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """An error answer from a view or an error handler: `{"error": message}` with `status`."""
+    return Response(error_body(message), status=status, mimetype=JSON, headers=headers)
 
 
 def json_body(max_depth: int = strict_json.MAX_DEPTH) -> Any:
