@@ -29,6 +29,8 @@ DASHBOARD_PREFIX = "/__dashboard"
 _HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")  # the environ keys of request headers
 
 StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 
 class DropConnection(Exception):
@@ -49,12 +51,12 @@ def _json_answer(status: int, body: bytes) -> Answer:
 class ControlLayer:
     """Wraps the Flask app of one mock: faults, authentication and the journal come from it."""
 
-    def __init__(self, app: Callable, mock: Mock, console: ConsoleLog | None = None):
+    def __init__(self, app: WSGIApp, mock: Mock, console: ConsoleLog | None = None):
         self.app = app
         self.mock = mock
         self.console = console
 
-    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         raw_path = environ.get("PATH_INFO") or "/"
         if len(raw_path) > 1 and raw_path.endswith("/"):
             environ["PATH_INFO"] = raw_path = raw_path.rstrip("/") or "/"  # a trailing slash is accepted
@@ -75,7 +77,7 @@ class ControlLayer:
             return _headers_only(answer)
         return answer
 
-    def _api(self, environ: dict, start_response: StartResponse, path: str) -> Iterable[bytes]:
+    def _api(self, environ: Environ, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET").upper()
         # The journal keeps the raw request; it renders headers, query and body only when read.
@@ -84,7 +86,7 @@ class ControlLayer:
                  "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now(),
                  "response_headers": [], "response_body": None, "fault": None}
 
-        def answer(status: str, headers: list, payload: bytes) -> list[bytes]:
+        def answer(status: str, headers: list[tuple[str, str]], payload: bytes) -> list[bytes]:
             entry["status"] = int(status.split()[0])
             entry["response_headers"], entry["response_body"] = list(headers), payload
             start_response(status, headers)
@@ -115,7 +117,7 @@ class ControlLayer:
                     status, headers, payload = _json_answer(error.status, error_body(error.message))
                     return answer(status, headers + list(error.headers.items()), payload)
 
-            def recording_start_response(status: str, headers: list, exc_info: Any = None) -> Any:
+            def recording_start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
                 entry["status"] = int(status.split()[0])
                 entry["response_headers"] = list(headers)
                 return start_response(status, headers, exc_info)
@@ -150,7 +152,7 @@ def too_large_message(length: int, cap: int) -> str:
             "this endpoint accepts")
 
 
-def _too_large(environ: dict, path: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
+def _too_large(environ: Environ, path: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
     """A 413 answer, from the headers alone, when a body for the control API or the page is over its cap."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -170,7 +172,7 @@ def _headers_only(answer: Iterable[bytes]) -> Iterable[bytes]:
     return []
 
 
-def _buffer_body(environ: dict) -> bytes | int:
+def _buffer_body(environ: Environ) -> bytes | int:
     """Read the body once so both the journal and the app can use it; over the limit, only its length."""
     declared = environ.get("CONTENT_LENGTH")
     try:
@@ -189,6 +191,7 @@ def _buffer_body(environ: dict) -> bytes | int:
         return length
     if length > len(body):
         body = stream.read(length) if stream is not None else b""
+    assert isinstance(body, bytes)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["mockserver.body"] = body
     environ["CONTENT_LENGTH"] = str(len(body))

@@ -34,7 +34,7 @@ from waitress.utilities import RequestEntityTooLarge
 
 from ..config import MAX_STATE_BYTES
 from ..core.errors import error_body
-from .control_layer import DropConnection, body_cap, too_large_message
+from .control_layer import DropConnection, Environ, WSGIApp, body_cap, too_large_message
 
 CONNECTION_LIMIT = 4000  # open connections before waitress stops accepting (its default is 100)
 CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped arriving, stays open
@@ -47,8 +47,8 @@ _FDS_SPARE = 256  # fixture and --db files, logs, the trigger pipe, a test's own
 
 
 class _Task(WSGITask):
-    def get_environment(self) -> dict:
-        environ = super().get_environment()
+    def get_environment(self) -> Environ:
+        environ: Environ = super().get_environment()
         environ["mockserver.can_drop"] = True
         return environ
 
@@ -74,6 +74,8 @@ class _JSONErrorTask(ErrorTask):
 class _Parser(HTTPRequestParser):
     """Waitress's parser, refusing a body over its endpoint's cap as soon as that is known."""
 
+    error: Exception | None  # set by waitress when the request cannot be served
+
     def parse_header(self, header_plus: bytes) -> None:
         try:
             super().parse_header(header_plus)
@@ -81,7 +83,7 @@ class _Parser(HTTPRequestParser):
             raise ParsingError("Content-Length is invalid") from None
 
     def received(self, data: bytes) -> int:
-        consumed = super().received(data)
+        consumed: int = super().received(data)
         too_large = self.error is None or isinstance(self.error, RequestEntityTooLarge)  # ours names the cap
         if too_large and self.headers_finished and not self.empty:
             size = self.body_bytes_received if self.chunked else self.content_length
@@ -102,7 +104,7 @@ class _Channel(HTTPChannel):
     def received(self, data: bytes) -> bool:
         if self.request is None and data:
             self._request_started = time.monotonic()
-        result = super().received(data)
+        result: bool = super().received(data)
         if self.request is None:
             self._request_started = None  # nothing half-read: the idle timeout applies
         return result
@@ -111,7 +113,7 @@ class _Channel(HTTPChannel):
         if self._overdue():
             self.will_close = True  # closed by the loop on its next pass (writable() says so)
             return False
-        return super().readable()
+        return bool(super().readable())
 
     def _overdue(self) -> bool:
         """Whether the request being read has taken longer than its headers and body deserve."""
@@ -122,7 +124,7 @@ class _Channel(HTTPChannel):
             self._request_started = time.monotonic()
             return False
         expected = max(request.content_length, request.body_bytes_received)
-        return time.monotonic() - started > REQUEST_TIMEOUT + expected / MIN_BODY_RATE
+        return bool(time.monotonic() - started > REQUEST_TIMEOUT + expected / MIN_BODY_RATE)
 
 
 def _accepting_many(listener: BaseWSGIServer) -> Callable[[], None]:
@@ -159,7 +161,7 @@ def _connection_limit() -> int:
 class Server:
     """A bound waitress server: `url` is known before `serve_forever()`; `stop()` from any thread."""
 
-    def __init__(self, app: Callable, host: str = "127.0.0.1", port: int = 8080, threads: int = 8):
+    def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 8):
         self._server = create_server(app, host=host, port=port, threads=threads, ident="emma-mock",
                                      clear_untrusted_proxy_headers=True, expose_tracebacks=False,
                                      channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=CLEANUP_INTERVAL,
@@ -174,7 +176,8 @@ class Server:
 
     @property
     def port(self) -> int:
-        return self._listeners[0].socket.getsockname()[1]
+        port: int = self._listeners[0].socket.getsockname()[1]
+        return port
 
     @property
     def url(self) -> str:
