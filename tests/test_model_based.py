@@ -694,8 +694,8 @@ def _run(max_examples: int, steps: int) -> None:
 def test_api_agrees_with_the_reference_model():
     _run(max_examples=120, steps=50)
     # A guard against a vacuous run, not a target: derandomize fixes the examples for one
-    # checkout, but another path or hypothesis version draws others (85 to 273 created seen).
-    assert COUNTERS["steps"] >= 4000 and COUNTERS["created"] >= 40
+    # checkout, but another path or hypothesis version draws others (23 to 273 created seen).
+    assert COUNTERS["steps"] >= 4000 and COUNTERS["requests"] >= 2000 and COUNTERS["created"] >= 10
 
 
 @pytest.mark.slow

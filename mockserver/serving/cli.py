@@ -9,12 +9,14 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..config import SETTINGS, Config
 from ..control.mock import mock_of
 from ..core.errors import InvalidFixture
+from ..core.fixtures import DEFAULT_FIXTURE
 from .app import create_app
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
@@ -73,6 +75,11 @@ def parse_config(argv: Sequence[str] | None = None) -> Config:
     return Config(**{setting.name: getattr(args, setting.name) for setting in SETTINGS})
 
 
+def _fixtures_shown(fixtures: str | Path) -> str:
+    shipped = Path(fixtures).resolve() == DEFAULT_FIXTURE.resolve()
+    return f"the shipped demo ({fixtures})" if shipped else str(fixtures)
+
+
 def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from_file: bool = False,
            server: str = "waitress") -> str:
     if config.db:
@@ -82,7 +89,7 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from
         storage = "memory (state is lost on exit)"
     lines = [f"emma-mock {__version__} serving on {url}",
              f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
-             f"  fixtures: {config.fixtures}",
+             f"  fixtures: {_fixtures_shown(config.fixtures)}",
              f"  storage:  {storage}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",
              f"  server:   {server}",
