@@ -93,3 +93,11 @@ def test_without_granian_the_cli_falls_back_to_waitress_and_says_so(tmp_path):
     with CLIServer("--server", "granian", env={"PYTHONPATH": str(tmp_path)}) as server:
         assert "waitress (asked for granian, but granian is not installed" in _server_line(server)
         assert requests.get(server.url + "/100/touchpoints/300", auth=DEMO_AUTH, timeout=10).status_code == 200
+
+
+def test_the_process_environment_is_not_taken_for_request_headers():
+    """granian puts the process's variables in each environ: HTTP_PROXY must not look like a `Proxy:` header."""
+    with CLIServer("--server", "granian", "--quiet", env={"HTTP_PROXY": "http://proxy.invalid:3128"}) as server:
+        requests.get(server.url + "/100/touchpoints", auth=DEMO_AUTH, timeout=10)
+        (entry,) = requests.get(server.url + "/__admin/requests", timeout=10).json()
+    assert "Proxy" not in entry["headers"] and "proxy.invalid" not in str(entry)

@@ -59,7 +59,22 @@ def worker_app() -> Callable[..., Any]:
     # say) at the moment granian forks this worker, and the worker would wait on it forever.
     threading.Thread(target=_announce, args=(config.host, config.port, os.environ[_BANNER_VARIABLE]),
                      daemon=True).start()
-    return app
+    return _without_process_environment(app)
+
+
+def _without_process_environment(app: Callable[..., Any]) -> Callable[..., Any]:
+    """granian merges the process's environment into each request's environ: a variable such as
+    `HTTP_PROXY` (common in CI) would pass for a request header, in the journal and to the app.
+    Those keys are dropped unless the request itself set them to something else."""
+    process = {key: value for key, value in os.environ.items() if key.startswith(("HTTP_", "CONTENT_"))}
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        for key, value in process.items():
+            if environ.get(key) == value:
+                del environ[key]
+        return app(environ, start_response)
+
+    return wsgi
 
 
 def _announce(host: str, port: int, banner: str) -> None:
