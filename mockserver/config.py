@@ -68,12 +68,12 @@ class Config:
     port: int = _setting(8080, "port; 0 picks a free one", port_number)
     fixtures: str | Path = _setting(DEFAULT_FIXTURE, "fixture file, or folder of *.json files",
                                     metavar="PATH")
-    db: str | Path | None = _setting(None, "keep the state in this TinyDB file across restarts "
-                                           "(default: memory only)", metavar="FILE")
+    db: str | Path | None = _setting(None, "keep the state in this TinyDB file across restarts, "
+                                           "instead of in memory only", metavar="FILE")
     auth: bool = _setting(True, "check HTTP Basic credentials (off: any caller may use any account)",
                           on_off, metavar="{on,off}")
-    admin_token: str | None = _setting(None, "require this token for /__admin and the dashboard "
-                                             "(default: none)", metavar="TOKEN")
+    admin_token: str | None = _setting(None, "require this token for /__admin and the dashboard",
+                                       metavar="TOKEN")
     journal_size: int = _setting(1000, "API requests kept by the journal", positive_int, metavar="N")
     threads: int = _setting(8, "worker threads", positive_int, metavar="N")
     quiet: bool = _setting(True, "do not print a line per API request", on_off, cli_default=False, flag=True)

@@ -285,3 +285,10 @@ def test_the_control_api_has_an_index_with_a_line_of_help_per_endpoint():
         assert ("POST", "/__admin/reset") in endpoints and ("DELETE", "/__admin/faults/{fault_id}") in endpoints
         assert all(help_ for help_ in endpoints.values())
     assert client.get("/__admin/state").status_code == 401  # the rest still needs the token
+
+
+def test_reset_restarts_fault_ids():
+    client = create_app(Config(auth=False)).test_client()
+    client.post("/__admin/faults", json={"status": 500})
+    client.post("/__admin/reset")
+    assert client.post("/__admin/faults", json={"status": 500}).json["id"] == 1

@@ -86,3 +86,13 @@ def test_the_plugin_attaches_to_a_running_server(running, tmp_path, how):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
     assert (tmp_path / "seen_url.txt").read_text() == running.url  # the running server, not a new one
+
+
+def test_a_url_with_a_path_is_refused_with_what_to_give_instead(running):
+    with pytest.raises(ValueError, match="root URL"):
+        MockServer.connect(running.url + "/100", admin_token="s3cret")
+
+
+def test_nothing_at_the_url_is_one_clear_error():
+    with pytest.raises(ConnectionError, match=r"no emma-mock answers at http://127\.0\.0\.1:9"):
+        MockServer.connect("http://127.0.0.1:9")

@@ -175,3 +175,14 @@ def test_the_banner_says_where_the_state_came_from_and_that_a_token_is_needed(tm
         assert f"storage:  {db} ({expected})" in text
         assert "/__admin (reset, state, requests, faults, clock, rate-limit; send the admin token" in text
         assert "t0k" not in text
+
+
+@pytest.mark.parametrize("args,env,words", [
+    (["--host", "999.1.1.1"], {}, "cannot listen on 999.1.1.1"),
+    ([], {"MOCKSERVER_PORT": "abc"}, "(from MOCKSERVER_PORT)"),
+])
+def test_a_bad_address_or_variable_is_one_line_and_exit_2(args, env, words):
+    result = subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", *args] if not env else
+                            [sys.executable, "-m", "mockserver"], capture_output=True, text=True, timeout=30,
+                            env={**os.environ, **env})
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr

@@ -167,6 +167,13 @@ class Faults:
             self._faults = []
             self.version += 1
 
+    def reset(self) -> None:
+        """As new: no faults, and ids start at 1 again (a reset restores every id sequence)."""
+        with self._lock:
+            self._faults = []
+            self._ids = itertools.count(1)
+            self.version += 1
+
     def fire(self, method: str, path: str) -> Fault | None:
         """The fault this request triggers, if any, counting it against its `times`."""
         if not self._faults:

@@ -63,7 +63,7 @@ class Mock:
         """Back to the loaded fixtures: data, id sequences, journal, faults, clock and rate limit."""
         self.store.reset()
         self.journal.clear()
-        self.faults.clear()
+        self.faults.reset()
         self.clock.unfreeze()
         self.rate_limit.disable()
 

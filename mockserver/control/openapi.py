@@ -485,7 +485,8 @@ def _paths() -> dict[str, Any]:
                         _ok("The member.", _schema("Member")), params=["Email"]),
         },
         "/__admin/openapi.json": {
-            "get": _admin("admin.openapi", "This document", _ok("The OpenAPI document.", {"type": "object"}),
+            "get": _admin("admin.openapi", "The OpenAPI 3.1 document of everything served",
+                          _ok("The OpenAPI document.", {"type": "object"}),
                           open_=True),
         },
         "/__admin": {

@@ -34,12 +34,13 @@ class _Stop(KeyboardInterrupt):
 ENV_PREFIX = "MOCKSERVER_"
 
 
-def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+def _argument_type(parse: Callable[[str], Any], variable: str) -> Callable[[str], Any]:
     def convert(value: str) -> Any:
         try:
             return parse(value)
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+            from_env = os.environ.get(variable) == value
+            raise argparse.ArgumentTypeError(f"{exc}{f' (from {variable})' if from_env else ''}") from None
     convert.__name__ = parse.__name__  # argparse names the type in its messages
     return convert
 
@@ -58,14 +59,14 @@ def parser() -> argparse.ArgumentParser:
         help_text = f"{meta['help']} ({variable}"
         if meta["flag"]:
             p.add_argument(option, action="store_true", help=help_text + "=1)",
-                           default=_argument_type(meta["parse"])(from_env) if from_env else default)
+                           default=_argument_type(meta["parse"], variable)(from_env) if from_env else default)
             continue
         if isinstance(default, bool):
             help_text += f"; default {'on' if default else 'off'}"
         elif default is not None:
             help_text += f"; default {default}"
-        p.add_argument(option, type=_argument_type(meta["parse"]), metavar=meta["metavar"], help=help_text + ")",
-                       default=from_env if from_env is not None else default)
+        p.add_argument(option, type=_argument_type(meta["parse"], variable), metavar=meta["metavar"],
+                       help=help_text + ")", default=from_env if from_env is not None else default)
     p.add_argument("--version", action="version", version=f"emma-mock {__version__}")
     return p
 
@@ -105,6 +106,12 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from
     return "\n".join(lines)
 
 
+def _cannot_listen(config: Config, error: Exception) -> str:
+    reason = getattr(error, "strerror", None) or error
+    return (f"emma-mock: cannot listen on {config.host}:{config.port} ({reason}); "
+            "choose another with --host/--port or MOCKSERVER_HOST/MOCKSERVER_PORT (--port 0: any free port)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_config(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -129,8 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         server_line = f"waitress (asked for granian, but {missing})"
     try:
         server = Server(app, config.host, config.port, config.threads)
-    except OSError as exc:
-        print(f"emma-mock: cannot listen on {config.host}:{config.port} ({exc.strerror or exc})", file=sys.stderr)
+    except (OSError, ValueError) as exc:  # busy port, no such address, a host that is not one
+        print(_cannot_listen(config, exc), file=sys.stderr)
         return EXIT_USAGE
 
     def stop(signum: int, frame: object) -> None:
@@ -157,8 +164,8 @@ def _serve_granian(config: Config, accounts: list[dict[str, Any]], loaded_from_f
 
     try:
         server = GranianServer(config)
-    except OSError as exc:
-        print(f"emma-mock: cannot listen on {config.host}:{config.port} ({exc.strerror or exc})", file=sys.stderr)
+    except (OSError, ValueError) as exc:  # busy port, no such address, a host that is not one
+        print(_cannot_listen(config, exc), file=sys.stderr)
         return EXIT_USAGE
     note = "granian (no drop fault: it answers 502; malformed HTTP gets granian's empty 400)"
     try:

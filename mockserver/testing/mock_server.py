@@ -10,6 +10,7 @@ import json
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -80,7 +81,11 @@ class MockClient:
 
     def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"X-Admin-Token": self.admin_token} if self.admin_token else {}
-        response = requests.request(method, f"{self.url}/__admin/{path}", headers=headers, timeout=30, **kwargs)
+        try:
+            response = requests.request(method, f"{self.url}/__admin/{path}", headers=headers, timeout=30, **kwargs)
+        except requests.ConnectionError:
+            raise ConnectionError(f"no emma-mock answers at {self.url}: is it running, and is this its "
+                                  "URL and port?") from None
         if response.status_code >= 400:
             raise AssertionError(f"{method} /__admin/{path} failed: {response.status_code} {response.text}")
         return response.json()
@@ -188,6 +193,10 @@ class MockServer(MockClient):
     @classmethod
     def connect(cls, url: str, admin_token: str | None = None) -> MockClient:
         """A handle on a mock already running at `url` (a container, another process); never starts or stops it."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/") or parts.query:
+            raise ValueError(f"{url!r}: give the mock's root URL, such as http://127.0.0.1:8080 "
+                             "(not a base URL with an account id such as .../100)")
         client = MockClient(url, admin_token)
         client._authenticate_session()
         return client
