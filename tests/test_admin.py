@@ -292,3 +292,14 @@ def test_reset_restarts_fault_ids():
     client.post("/__admin/faults", json={"status": 500})
     client.post("/__admin/reset")
     assert client.post("/__admin/faults", json={"status": 500}).json["id"] == 1
+
+
+def test_a_refused_fault_uses_up_no_id(client):
+    assert client.post("/__admin/faults", json={"status": 1000}).status_code == 400
+    assert client.post("/__admin/faults", json={"status": 500}).json["id"] == 1
+
+
+def test_a_get_fault_answers_head_too(client):
+    client.post("/__admin/faults", json={"method": "GET", "path": "/100/touchpoints", "status": 503})
+    assert client.get("/100/touchpoints").status_code == 503
+    assert client.head("/100/touchpoints").status_code == 503

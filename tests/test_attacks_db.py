@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import Config, MockServer, create_app
+from mockserver.control.mock import mock_of
 from mockserver.core import strict_json
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import TinyDBFile
@@ -340,3 +341,21 @@ def test_a_half_written_wal_line_that_cannot_be_cut_does_not_damage_the_next_wri
     state = client.get("/__admin/state").json
     kill(app)
     assert open_app(db).test_client().get("/__admin/state").json == state
+
+
+def test_a_stopped_server_writes_nothing_more_to_the_file(tmp_path):
+    """A request still running when its server stopped must not overwrite the file's next owner."""
+    db = tmp_path / "state.json"
+    app = create_app(Config(db=db, auth=False))
+    mock_of(app).close()  # what stop() does, while a worker may still hold a request
+    before = db.read_bytes()
+    answer = app.test_client().post("/100/touchpoints", json={"type_name": "late", "display_name": "L"})
+    assert answer.status_code == 503 and "released" in answer.get_json()["error"]
+    assert db.read_bytes() == before
+
+
+def test_a_stopped_mockserver_cannot_start_again_on_its_freed_file(tmp_path):
+    server = MockServer(db=tmp_path / "state.json").start()
+    server.stop()
+    with pytest.raises(RuntimeError, match="create a new one"):
+        server.start()

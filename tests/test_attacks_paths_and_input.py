@@ -271,3 +271,18 @@ def test_a_body_in_utf16_is_not_taken_for_json(app):
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH
     body = '{"type_name": "x", "display_name": "X"}'.encode("utf-16")
     assert client.post("/100/touchpoints", data=body).status_code == 400
+
+
+@pytest.mark.parametrize("status", [204, 304])
+def test_a_fault_answering_204_or_304_sends_no_body_and_the_journal_says_so(status):
+    with MockServer() as server:
+        server.add_fault(path="/100/touchpoints", status=status, times=1)
+        port = int(server.url.rsplit(":", 1)[1])
+        request = f"GET /100/touchpoints HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH}\r\n\r\n".encode()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(request)
+            answer, headers, body = read_answer(sock, head=True)
+            assert sock.recv(65536) == b""  # waitress closes after these (and says so): nothing else came
+        assert (answer, body, headers.get("connection")) == (status, b"", "close")
+        (entry,) = server.requests()
+        assert entry["response_body"] is None and "Content-Length" not in entry["response_headers"]

@@ -186,3 +186,9 @@ def test_a_bad_address_or_variable_is_one_line_and_exit_2(args, env, words):
                             [sys.executable, "-m", "mockserver"], capture_output=True, text=True, timeout=30,
                             env={**os.environ, **env})
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_flag_variable_is_one_line_and_exit_2():
+    result = subprocess.run([sys.executable, "-m", "mockserver", "--port", "0"], capture_output=True, text=True,
+                            timeout=30, env={**os.environ, "MOCKSERVER_QUIET": "maybe"})
+    assert result.returncode == 2 and "MOCKSERVER_QUIET" in result.stderr and "Traceback" not in result.stderr

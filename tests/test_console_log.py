@@ -78,3 +78,12 @@ def test_a_console_nobody_reads_never_holds_up_a_request():
     threading.Thread(target=flood, daemon=True).start()
     assert done.wait(10), "log() blocked on a full console"
     os.close(read_end)
+
+
+def test_closing_the_console_writes_what_is_queued_and_ends_its_thread():
+    stream = io.StringIO()
+    console = ConsoleLog(stream)
+    console.log({"method": "GET", "path": "/100/touchpoints", "query": "", "status": 200, "duration_ms": 1.0})
+    console.close()
+    assert "GET /100/touchpoints  200" in stream.getvalue()
+    assert not console._thread.is_alive()

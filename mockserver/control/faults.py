@@ -50,8 +50,8 @@ class Fault:
         return self.status is not None or self.action is not None
 
     def matches(self, method: str, path: str) -> bool:
-        if self.method and self.method != method:
-            return False
+        if self.method and self.method != method and not (self.method == "GET" and method == "HEAD"):
+            return False  # (HEAD is served by the GET route, so a GET fault answers it too)
         return not self.path or glob_matches(path, self.path)
 
     def delay_seconds(self) -> float:
@@ -146,7 +146,8 @@ class Faults:
             if len(self._faults) >= MAX_FAULTS:
                 raise BadRequest(f"there are already {MAX_FAULTS} faults, the most this server keeps; "
                                  "remove some (DELETE /__admin/faults/{id}, or DELETE /__admin/faults)")
-            fault = parse_fault(spec, next(self._ids))
+            fault = parse_fault(spec, 0)
+            fault.id = next(self._ids)  # only a fault that was taken uses up an id
             self._faults.append(fault)
             self.version += 1
             return fault

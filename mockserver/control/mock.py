@@ -1,6 +1,8 @@
 """Everything one running mock holds: the store and the test controls around it."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, current_app
 
 from ..config import Config
@@ -46,6 +48,7 @@ class Mock:
                 raise
         self.journal = Journal(config.journal_size)
         self.faults = Faults()
+        self._closers: list[Callable[[], None]] = []
         self.rate_limit = RateLimiter()
 
     def changes(self) -> dict[str, int]:
@@ -54,8 +57,14 @@ class Mock:
                 "controls": self.faults.version + self.clock.version + self.rate_limit.version,
                 "cleared": self.journal.cleared}
 
+    def when_closed(self, action: Callable[[], None]) -> None:
+        """Run `action` on close (the serving edge's console, say)."""
+        self._closers.append(action)
+
     def close(self) -> None:
         """On a clean stop: leave the database file whole (its write-ahead log folded in)."""
+        for action in self._closers:
+            action()
         if self.database is not None:
             self.database.close()
 

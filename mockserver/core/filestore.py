@@ -187,6 +187,7 @@ class TinyDBFile:
         if not self.path.parent.is_dir():
             raise InvalidFixture(f"{self.path}: folder {self.path.parent} does not exist")
         self.wal_path = self.path.with_name(self.path.name + ".wal")
+        self._released = False
         self._lock = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._wal: int | None = None  # file descriptor, opened on the first logged ahead write
         self._wal_torn = False  # a failed append could not be cut off: cut it before the next one
@@ -263,6 +264,7 @@ class TinyDBFile:
         changed documents are set in the storage's tables directly (the file stays
         TinyDB's format, `{table: {doc_id: document}}`). OSError: nothing changed.
         """
+        self._check_held()
         if self.storage.size < self.REWRITE_LIMIT and not self._wal_size:
             tables = {name: dict(table) for name, table in (self.storage.read() or {}).items()}  # small: cheap
             self.storage.write(_apply(tables, puts, deletes, next_ids))
@@ -309,6 +311,7 @@ class TinyDBFile:
         replaced the checkpoint holds, even if the write-ahead log cannot be removed (its
         lines, of an older generation, are never replayed).
         """
+        self._check_held()
         current = tables if tables is not None else self.storage.read() or {}
         meta = current.get(META_TABLE, {}).get(str(META_ID), {})
         generation = self._generation + 1
@@ -341,9 +344,18 @@ class TinyDBFile:
             self.release()
 
     def release(self) -> None:
-        """Free the file for another server, as a killed process would: the write-ahead log is not folded in."""
+        """Free the file for another server, as a killed process would: the write-ahead log is not folded in.
+
+        From then on every write is refused (OSError): a request still running in a stopped server
+        must not overwrite what the file's next owner writes.
+        """
+        self._released = True
         self._close_wal()
         self._lock.release()
+
+    def _check_held(self) -> None:
+        if self._released:
+            raise OSError(errno.EBADF, f"{self.path} was released when its server stopped")
 
     def _close_wal(self) -> None:
         if self._wal is not None:

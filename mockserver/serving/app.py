@@ -41,8 +41,11 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
+    console = None if config.quiet else ConsoleLog()
+    if console is not None:
+        mock.when_closed(console.close)
     app.wsgi_app = ControlLayer(  # type: ignore[method-assign]  # Flask's documented way to wrap it
-        app.wsgi_app, mock, None if config.quiet else ConsoleLog())
+        app.wsgi_app, mock, console)
     return app
 
 

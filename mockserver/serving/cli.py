@@ -58,8 +58,11 @@ def parser() -> argparse.ArgumentParser:
         default = meta["cli_default"]
         help_text = f"{meta['help']} ({variable}"
         if meta["flag"]:
-            p.add_argument(option, action="store_true", help=help_text + "=1)",
-                           default=_argument_type(meta["parse"], variable)(from_env) if from_env else default)
+            try:
+                value = _argument_type(meta["parse"], variable)(from_env) if from_env else default
+            except argparse.ArgumentTypeError as exc:
+                p.error(f"argument {option}: {exc}")
+            p.add_argument(option, action="store_true", help=help_text + "=1)", default=value)
             continue
         if isinstance(default, bool):
             help_text += f"; default {'on' if default else 'off'}"

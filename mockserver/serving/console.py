@@ -41,7 +41,7 @@ class ConsoleLog:
 
     def __init__(self, stream: TextIO | None = None):
         self._stream = stream if stream is not None else sys.stdout
-        self._lines: queue.Queue[str] = queue.Queue(QUEUE_SIZE)
+        self._lines: queue.Queue[str | None] = queue.Queue(QUEUE_SIZE)
         self._dropped = 0
         self._thread = threading.Thread(target=self._write, name="emma-mock-console", daemon=True)
         self._thread.start()
@@ -52,9 +52,19 @@ class ConsoleLog:
         except queue.Full:
             self._dropped += 1
 
+    def close(self) -> None:
+        """Write what is queued, then end the writing thread (within a second)."""
+        try:
+            self._lines.put(None, timeout=1)
+        except queue.Full:
+            pass  # a console nobody reads: the daemon thread ends with the process
+        self._thread.join(timeout=1)
+
     def _write(self) -> None:
         while True:
             line = self._lines.get()
+            if line is None:
+                return
             if self._dropped and self._lines.empty():
                 dropped, self._dropped = self._dropped, 0
                 line += f"\n({dropped} request lines dropped: the console was not being read)"

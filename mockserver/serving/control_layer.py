@@ -41,6 +41,8 @@ Answer = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 
 
 def _json_answer(status: int, body: bytes) -> Answer:
+    if status in (204, 304):  # these never carry a body: a fault answering one sends headers only
+        return f"{status} {HTTPStatus(status).phrase}", [], b""
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:  # a fault may answer any status from 200 to 599

@@ -189,6 +189,7 @@ class MockServer(MockClient):
         self._mock: Mock = mock_of(self.app)
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     @classmethod
     def connect(cls, url: str, admin_token: str | None = None) -> MockClient:
@@ -204,6 +205,8 @@ class MockServer(MockClient):
     # --- life cycle ---------------------------------------------------------------------
 
     def start(self) -> MockServer:
+        if self._stopped:
+            raise RuntimeError("this MockServer was stopped (and its --db file freed): create a new one")
         try:
             self._server = Server(self.app, self.config.host, self.config.port, self.config.threads)
         except BaseException:
@@ -223,6 +226,7 @@ class MockServer(MockClient):
             self._server = self._thread = None
             self._url = None
             self._mock.close()
+        self._stopped = True
         self.close()
 
     def __enter__(self) -> MockServer:
