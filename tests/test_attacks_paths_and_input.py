@@ -286,3 +286,15 @@ def test_a_fault_answering_204_or_304_sends_no_body_and_the_journal_says_so(stat
         assert (answer, body, headers.get("connection")) == (status, b"", "close")
         (entry,) = server.requests()
         assert entry["response_body"] is None and "Content-Length" not in entry["response_headers"]
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/100/touchpoints/members", {"touchpoints": [{"member_id": 444, "type_name": "x" * 1_000_000}]}),
+    ("/100/touchpoints/members", {"touchpoints": [{"email": "y" * 1_000_000 + "@example.com", "type_name": "t"}]}),
+    ("/__admin/faults", {"z" * 1_000_000: 1, "status": 500}),
+    ("/__admin/state", {"accounts": [{"account_id": 1, "public_key": "p", "private_key": "s", "w" * 1_000_000: 1}]}),
+])
+def test_an_error_never_echoes_a_huge_client_value(client, path, body):
+    method = client.put if path == "/__admin/state" else client.post
+    answer = method(path, json=body)
+    assert answer.status_code == 400 and len(answer.data) < 2000, answer.data[:300]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.checks import is_int, is_number
-from ..core.errors import BadRequest, error_body
+from ..core.errors import BadRequest, error_body, shown
 from ..core.globs import MAX_GLOB, glob_matches
 from ..core.records import encode
 
@@ -88,7 +88,7 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
         raise BadRequest("a fault must be a JSON object")
     unknown = sorted(set(spec) - _FIELDS)
     if unknown:
-        raise BadRequest(f"unknown fault field {unknown[0]!r} (allowed: {', '.join(sorted(_FIELDS))})")
+        raise BadRequest(f"unknown fault field {shown(unknown[0])} (allowed: {', '.join(sorted(_FIELDS))})")
     method, path, status = spec.get("method"), spec.get("path"), spec.get("status")
     delay, action, times = spec.get("delay_ms"), spec.get("action"), spec.get("times")
     probability, seed = spec.get("probability"), spec.get("seed")

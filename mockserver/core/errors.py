@@ -62,3 +62,13 @@ class InvalidFixture(ValueError):
 def error_body(message: str) -> bytes:
     """The JSON body of every error answer: `{"error": message}`, UTF-8."""
     return json.dumps({"error": message}).encode()
+
+
+def cut(text: str, limit: int = 200) -> str:
+    """Client text as a message repeats it, cut to `limit` characters: an answer never echoes megabytes."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def shown(value: object, limit: int = 100) -> str:
+    """A client's value quoted in a message (a string's repr, else its JSON), cut to `limit` characters."""
+    return cut(repr(value) if isinstance(value, str) else json.dumps(value, default=str), limit)

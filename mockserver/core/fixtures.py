@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from . import strict_json
 from .checks import fits_a_float, is_int, is_number
 from .dates import DateError, format_date, parse_date
-from .errors import InvalidFixture
+from .errors import InvalidFixture, shown
 from .ids import MAX_ID, MAX_ID_DIGITS
 from .records import JSONObject, Record
 
@@ -53,7 +53,7 @@ class _Checker:
     def allow_only(self, names: Iterable[str]) -> None:
         unknown = sorted(set(self.record) - set(names))
         if unknown:
-            self.fail(f"unknown field {unknown[0]!r} (allowed: {', '.join(names)})")
+            self.fail(f"unknown field {shown(unknown[0])} (allowed: {', '.join(names)})")
 
     def id(self, name: str) -> int:
         value = self.record.get(name)
@@ -65,7 +65,7 @@ class _Checker:
     def text(self, name: str, default: str | None = None) -> str:
         value = self.record.get(name, default)
         if not isinstance(value, str) or not value.strip():
-            self.fail(f"{name!r} must be a non-empty string, got {json.dumps(value)}")
+            self.fail(f"{name!r} must be a non-empty string, got {shown(value)}")
         return value
 
     def date(self, name: str, default: str) -> str:
@@ -79,7 +79,7 @@ class _Checker:
     def optional(self, name: str, ok: Callable[[Any], bool], kind: str) -> Any:
         value = self.record.get(name)
         if value is not None and not ok(value):
-            self.fail(f"{name!r} must be {kind} or null, got {json.dumps(value)}")
+            self.fail(f"{name!r} must be {kind} or null, got {shown(value)}")
         return value
 
 
@@ -100,7 +100,7 @@ def _member(c: _Checker, now: str) -> JSONObject:
         c.fail("'status' may only be \"active\" (deleted members are simply absent)")
     email = c.text("email")
     if "@" not in email:
-        c.fail(f"'email' {email!r} is not an email address")
+        c.fail(f"'email' {shown(email)} is not an email address")
     fields = c.record.get("fields", {})
     if not isinstance(fields, dict):
         c.fail(f"'fields' must be an object, got {json.dumps(fields)}")
@@ -180,7 +180,7 @@ def validate(sources: list[tuple[str, Any]], now: datetime | None = None, consum
         unknown = sorted(set(doc) - set(COLLECTIONS))
         if unknown:
             raise InvalidFixture(
-                f"{name}: unknown collection {unknown[0]!r} (expected {', '.join(COLLECTIONS)})")
+                f"{name}: unknown collection {shown(unknown[0])} (expected {', '.join(COLLECTIONS)})")
         for collection, read in _RECORD_READERS.items():
             records = doc.get(collection, [])
             if not isinstance(records, list):
@@ -223,7 +223,7 @@ def _check_relations(data: Dataset, where: dict[tuple[str, int], str]) -> None:
             value = record[key].lower() if key == "email" else record[key]
             if (collection, record["account_id"], value) in unique:
                 fail(collection, position,
-                     f"{key} {record[key]!r} is used twice in account {record['account_id']}")
+                     f"{key} {shown(record[key])} is used twice in account {record['account_id']}")
             unique.add((collection, record["account_id"], value))
 
     for position, touchpoint in enumerate(data.touchpoints):

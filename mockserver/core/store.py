@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from .clock import Clock
 from .dates import format_date
-from .errors import BadRequest, NotFound, StorageFailed
+from .errors import BadRequest, NotFound, StorageFailed, shown
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset
 from .records import JSONObject, Record
 
@@ -327,7 +327,7 @@ class Store:
     def _check_type_name(self, account_id: int, type_name: str, type_id: int | None = None) -> None:
         holder = self._type_names.get((account_id, type_name))
         if holder is not None and holder != type_id:
-            raise BadRequest(f"type_name {type_name!r} already exists in account {account_id} "
+            raise BadRequest(f"type_name {shown(type_name)} already exists in account {account_id} "
                              f"(touchpoint_type_id {holder})")
 
     def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str) -> JSONObject:
@@ -389,12 +389,12 @@ class Store:
         if item.email is not None:
             member_id = self._emails.get((account_id, item.email.lower()))
             if member_id is None:
-                raise BadRequest(f"touchpoints[{index}].email: no member with email {item.email!r} "
+                raise BadRequest(f"touchpoints[{index}].email: no member with email {shown(item.email)} "
                                  f"in account {account_id}")
             by_email = self._records["members"][member_id]
         if by_id is not None and by_email is not None and by_id is not by_email:
             raise BadRequest(f"touchpoints[{index}]: member_id {item.member_id} and email "
-                             f"{item.email!r} name different members")
+                             f"{shown(item.email)} name different members")
         member = by_id or by_email
         if member is None:
             raise BadRequest(f"touchpoints[{index}]: give 'member_id' or 'email' of a member")
@@ -414,10 +414,10 @@ class Store:
             by_name = self._type_names.get((account_id, item.type_name))
             if by_name is None:
                 raise BadRequest(f"touchpoints[{index}].type_name: no touchpoint type named "
-                                 f"{item.type_name!r} in account {account_id}")
+                                 f"{shown(item.type_name)} in account {account_id}")
         if by_id is not None and by_name is not None and by_id != by_name:
             raise BadRequest(f"touchpoints[{index}]: touchpoint_type_id {item.touchpoint_type_id} and "
-                             f"type_name {item.type_name!r} name different types")
+                             f"type_name {shown(item.type_name)} name different types")
         type_id = by_id or by_name
         if type_id is None:
             raise BadRequest(f"touchpoints[{index}]: give 'touchpoint_type_id' or 'type_name' of a touchpoint type")
@@ -483,7 +483,7 @@ class Store:
         with self._lock:
             member_id = self._emails.get((account_id, email.lower()))
             if member_id is None:
-                raise NotFound(f"no member with email {email!r} in account {account_id}")
+                raise NotFound(f"no member with email {shown(email)} in account {account_id}")
             return self._records["members"][member_id]
 
     def delete_member(self, account_id: int, member_id: int) -> None:

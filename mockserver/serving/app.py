@@ -15,7 +15,7 @@ from ..config import Config
 from ..control import dashboard
 from ..control import views as admin
 from ..control.mock import EXTENSION, Mock
-from ..core.errors import ApiError
+from ..core.errors import ApiError, cut
 from ..core.fixtures import Dataset
 from ..core.ids import ID_REGEX, parse_id
 from .console import ConsoleLog
@@ -78,13 +78,8 @@ def _api_error(error: ApiError) -> Response:
     return error_reply(error.message, error.status, error.headers)
 
 
-def _quoted(text: str, limit: int = 200) -> str:
-    """A client's method or path as an error message repeats it: cut, so an answer never echoes megabytes."""
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
 def _http_error(error: HTTPException) -> Response:
-    method, path = _quoted(request.method), _quoted(request.path)
+    method, path = cut(request.method), cut(request.path)
     if isinstance(error, RoutingNotFound):
         return error_reply(f"no such endpoint: {method} {path}", 404)
     headers = {}

@@ -41,12 +41,12 @@ Answer = tuple[str, list[tuple[str, str]], bytes]  # status line, headers, body
 
 
 def _json_answer(status: int, body: bytes) -> Answer:
-    if status in (204, 304):  # these never carry a body: a fault answering one sends headers only
-        return f"{status} {HTTPStatus(status).phrase}", [], b""
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:  # a fault may answer any status from 200 to 599
         reason = "Error"
+    if status in (204, 304):  # these never carry a body: a fault answering one sends headers only
+        return f"{status} {reason}", [], b""
     return f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
 
@@ -154,7 +154,7 @@ def too_large_message(length: int, cap: int) -> str:
             "this endpoint accepts")
 
 
-def _too_large(environ: Environ, path: str) -> tuple[str, list[tuple[str, str]], bytes] | None:
+def _too_large(environ: Environ, path: str) -> Answer | None:
     """A 413 answer, from the headers alone, when a body for the control API or the page is over its cap."""
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Response, request
 
+from ..config import MAX_BODY_BYTES
 from ..core import strict_json
 from ..core.errors import BadRequest, PayloadTooLarge, error_body
 from ..core.paging import Page, parse_page
@@ -27,7 +28,7 @@ def error_reply(message: str, status: int, headers: dict[str, str] | None = None
 def json_body(max_depth: int = strict_json.MAX_DEPTH) -> Any:
     """The request body parsed as JSON whatever its Content-Type (the vendor's wrapper sends none)."""
     if request.environ.get("mockserver.too_large"):
-        raise PayloadTooLarge("request body is larger than the 10 MB the API accepts")
+        raise PayloadTooLarge(f"request body is larger than the {MAX_BODY_BYTES // 2**20} MiB the API accepts")
     raw = request.environ.get("mockserver.body")  # buffered by the control layer for API requests
     if raw is None:
         raw = request.get_data(cache=True)
