@@ -10,6 +10,7 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Mapping
+from itertools import chain
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -108,12 +109,16 @@ def _cut(entry: dict[str, Any]) -> int:
         entry["query"] = query[:query.rfind("&")] if "&" in query else query  # no half parameter
         cut.append("query")
     headers = entry["headers"]
-    kept = [(name[:HEADER_NAME_LIMIT], value[:HEADER_VALUE_LIMIT]) for name, value in headers[:HEADER_COUNT_LIMIT]]
-    if len(headers) > HEADER_COUNT_LIMIT or any(
-            len(name) > HEADER_NAME_LIMIT or len(value) > HEADER_VALUE_LIMIT for name, value in headers):
-        cut.append("headers")
-    entry["headers"] = kept
-    size = _ENTRY_OVERHEAD + len(entry["path"]) + len(entry["query"]) + sum(len(n) + len(v) for n, v in kept)
+    if len(headers) <= HEADER_COUNT_LIMIT and max(map(len, chain.from_iterable(headers)), default=0) <= min(
+            HEADER_NAME_LIMIT, HEADER_VALUE_LIMIT):
+        kept = headers  # the usual request: nothing to cut
+    else:
+        kept = [(name[:HEADER_NAME_LIMIT], value[:HEADER_VALUE_LIMIT]) for name, value in headers[:HEADER_COUNT_LIMIT]]
+        if len(headers) > HEADER_COUNT_LIMIT or any(
+                len(name) > HEADER_NAME_LIMIT or len(value) > HEADER_VALUE_LIMIT for name, value in headers):
+            cut.append("headers")
+        entry["headers"] = kept
+    size = _ENTRY_OVERHEAD + len(entry["path"]) + len(entry["query"]) + sum(map(len, chain.from_iterable(kept)))
     for key in ("body", "response_body"):
         body = entry.get(key)
         if isinstance(body, bytes) and len(body) > BODY_LIMIT:
@@ -122,7 +127,7 @@ def _cut(entry: dict[str, Any]) -> int:
             cut.append(key)
         elif isinstance(body, bytes):
             size += len(body)
-    size += sum(len(n) + len(v) for n, v in entry.get("response_headers") or ())
+    size += sum(map(len, chain.from_iterable(entry.get("response_headers") or ())))
     if cut:
         entry["cut"] = cut
     return size

@@ -60,13 +60,12 @@ class ControlLayer:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         raw_path = environ.get("PATH_INFO") or "/"
-        if len(raw_path) > 1 and raw_path.endswith("/"):
+        if len(raw_path) > 1 and raw_path[-1] == "/":
             environ["PATH_INFO"] = raw_path = raw_path.rstrip("/") or "/"  # a trailing slash is accepted
         # The path as Flask routes it (WSGI hands it over as latin-1), so faults, the journal and
         # authentication see the same characters the routes do.
-        path = raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
-        if path == "/" or any(path == prefix or path.startswith(prefix + "/")
-                              for prefix in (ADMIN_PREFIX, DASHBOARD_PREFIX)):
+        path = raw_path if raw_path.isascii() else raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
+        if is_control_path(path):
             refusal = _too_large(environ, path)
             if refusal is not None:
                 start_response(*refusal[:2])
@@ -142,6 +141,15 @@ class ControlLayer:
                 self.console.log(entry)
 
 
+def is_control_path(path: str) -> bool:
+    """`/`, `/__admin[/...]` and `/__dashboard[/...]`: the control API and the page, never journaled."""
+    if path == "/":
+        return True
+    if not path.startswith("/__"):  # the common case: an API path starts with its account id
+        return False
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in (ADMIN_PREFIX, DASHBOARD_PREFIX))
+
+
 def body_cap(method: str, path: str) -> int:
     """The most bytes a request body may hold: 10 MiB, or a whole fixture for `PUT /__admin/state`."""
     if method.upper() == "PUT" and path.rstrip("/") == ADMIN_PREFIX + "/state":
@@ -177,6 +185,12 @@ def _headers_only(answer: Iterable[bytes]) -> Iterable[bytes]:
 def _buffer_body(environ: Environ) -> bytes | int:
     """Read the body once so both the journal and the app can use it; over the limit, only its length."""
     declared = environ.get("CONTENT_LENGTH")
+    if (not declared or declared == "0") and "HTTP_TRANSFER_ENCODING" not in environ:
+        # No body (most GETs): nothing to read, and the app must not read the connection either.
+        environ["wsgi.input"] = io.BytesIO()
+        environ["mockserver.body"] = b""
+        environ["CONTENT_LENGTH"] = "0"
+        return b""
     try:
         length = int(declared) if declared else 0
     except ValueError:
