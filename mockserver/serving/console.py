@@ -3,25 +3,25 @@
     2026-12-02T10:15:04Z  POST /100/touchpoints/members  200  3.1 ms
     2026-12-02T10:15:05Z  GET /100/touchpoints?count=true  503  0.2 ms  fault 2
 
-Lines are formatted and written by a thread of their own from a bounded queue,
+Lines are formatted and written by a thread of their own from a bounded list,
 so a console that nobody reads (a full pipe) never holds up an answer: past the
-queue's size lines are dropped and the count of dropped lines is written when
-the console drains. The thread writes what has queued up in one write, so a
-server under load pays one system call per batch, not per request. Credentials never appear (headers and bodies are not logged),
+list's size lines are dropped and the count of dropped lines is written when
+the console drains. The thread writes what has come in every 50 ms in one
+write, so a server under load pays one system call per batch, not per request. Credentials never appear (headers and bodies are not logged),
 and control characters in a path are escaped, so a request cannot forge lines.
 """
 from __future__ import annotations
 
-import queue
 import sys
 import threading
+from collections import deque
 import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 MAX_TARGET = 300  # characters of path and query shown; longer ones are cut with "…"
-QUEUE_SIZE = 10_000
-BATCH_LINES = 500  # lines written at once at most
+QUEUE_SIZE = 10_000  # lines waiting to be written; past it they are counted as dropped
+FLUSH_SECONDS = 0.05  # how often the console's thread writes what has come in
 _SHOWN = ("method", "path", "query", "status", "duration_ms", "fault")  # what request_line reads
 
 
@@ -41,51 +41,52 @@ def request_line(entry: dict[str, Any], logged_at: datetime | None = None) -> st
 
 
 class ConsoleLog:
-    """Writes request lines to `stream` from a background thread; `log` never blocks."""
+    """Writes request lines to `stream` from a background thread; `log` never blocks.
+
+    `log` only appends to a bounded list; the thread wakes every FLUSH_SECONDS (or when
+    closed), formats what has come in and writes it at once. Nothing on the request path
+    waits for or wakes the thread, which matters under load: a thread woken per request
+    would contend with the server's threads for the interpreter on every answer.
+    """
 
     def __init__(self, stream: TextIO | None = None):
         self._stream = stream if stream is not None else sys.stdout
-        # (wall-clock time, the entry's fields a line shows): never its bodies, so a stalled console holds little
-        self._entries: queue.Queue[tuple[float, dict[str, Any]] | None] = queue.Queue(QUEUE_SIZE)
+        # (wall-clock time, the fields a line shows): never an entry's bodies, so a stalled console holds little
+        self._pending: deque[tuple[float, tuple[Any, ...]]] = deque()
         self._dropped = 0
-        self._thread = threading.Thread(target=self._write, name="emma-mock-console", daemon=True)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="emma-mock-console", daemon=True)
         self._thread.start()
 
     def log(self, entry: dict[str, Any]) -> None:
-        try:
-            self._entries.put_nowait((time.time(), {key: entry.get(key) for key in _SHOWN}))
-        except queue.Full:
+        if len(self._pending) >= QUEUE_SIZE:
             self._dropped += 1
+            return
+        self._pending.append((time.time(), tuple(entry.get(key) for key in _SHOWN)))
 
     def close(self) -> None:
-        """Write what is queued, then end the writing thread (within a second)."""
-        try:
-            self._entries.put(None, timeout=1)
-        except queue.Full:
-            pass  # a console nobody reads: the daemon thread ends with the process
+        """Write what is pending, then end the writing thread (within a second)."""
+        self._closed.set()
         self._thread.join(timeout=1)
 
-    def _write(self) -> None:
+    def _run(self) -> None:
         while True:
-            item = self._entries.get()
-            batch: list[str] = []
-            while item is not None:
-                logged_at, entry = item
-                batch.append(request_line(entry, datetime.fromtimestamp(logged_at, UTC)))
-                if len(batch) >= BATCH_LINES:
-                    break
-                try:
-                    item = self._entries.get_nowait()
-                except queue.Empty:
-                    break
-            if self._dropped and self._entries.empty():
-                dropped, self._dropped = self._dropped, 0
-                batch.append(f"({dropped} request lines dropped: the console was not being read)")
+            closing = self._closed.wait(FLUSH_SECONDS)
             try:
-                if batch:
-                    self._stream.write("\n".join(batch) + "\n")
-                    self._stream.flush()
+                self._flush()
             except (OSError, ValueError):  # closed or broken console: nothing more to log
                 return
-            if item is None:
+            if closing:
                 return
+
+    def _flush(self) -> None:
+        lines = []
+        while self._pending:
+            logged_at, shown = self._pending.popleft()
+            lines.append(request_line(dict(zip(_SHOWN, shown, strict=True)), datetime.fromtimestamp(logged_at, UTC)))
+        if self._dropped:
+            dropped, self._dropped = self._dropped, 0
+            lines.append(f"({dropped} request lines dropped: the console was not being read)")
+        if lines:
+            self._stream.write("\n".join(lines) + "\n")
+            self._stream.flush()
