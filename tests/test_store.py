@@ -77,3 +77,23 @@ def test_reset_after_two_types_swap_names():
         "touchpoint_type_id"] == 200
     assert store.create_touchpoints(100, [item(member_id=444, type_name="visited_website")])[0][
         "touchpoint_type_id"] == 300
+
+
+def test_the_undo_log_stops_at_its_limit_and_reset_still_restores_the_seed(monkeypatch):
+    """A long load test must not grow the undo log without end: past UNDO_LIMIT changed records it is
+    dropped (a reset then rebuilds from the seed), and the result is the same."""
+    import mockserver.core.store as store_module
+    monkeypatch.setattr(store_module, "UNDO_LIMIT", 25)
+    seed = load_fixtures(DEFAULT_FIXTURE)
+    store = Store(seed, Clock())
+    fresh = snapshot(store)
+    for n in range(10):
+        store.create_touchpoints(100, [item(member_id=444, type_id=300)] * 5)
+        store.update_touchpoint_type(100, 200, f"renamed{n}", "R")
+    assert store._undo is None
+    store.reset()
+    assert snapshot(store) == fresh
+    store.create_touchpoint_type(100, "after", "A")  # a fresh log after the rebuild
+    assert store._undo is not None and len(store._undo) == 1
+    store.reset()
+    assert snapshot(store) == fresh

@@ -15,39 +15,51 @@ blueprint = Blueprint("touchpoints", __name__)
 BATCH_LIMIT = 10  # "Create up to 10 touchpoints."
 
 
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _object(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+_ABSENT = object()
+# An item's fields whose JSON type is checked here: (name, check, what it must be, null accepted).
+_TYPED_FIELDS = (
+    ("member_id", is_int, "an integer", False),
+    ("email", _text, "a non-empty string", False),
+    ("touchpoint_type_id", is_int, "an integer", False),
+    ("type_name", _text, "a non-empty string", False),
+    ("touchpoint_monetary_value", is_number, "a number", True),
+    ("mailing_id", is_int, "an integer", True),
+    ("attributes", _object, "an object", True),
+)
+
+
 def _item(index: int, raw: Any) -> TouchpointInput:
     """Check one item's JSON types; references are resolved by the store."""
-    where = f"touchpoints[{index}]"
     if not isinstance(raw, dict):
-        raise BadRequest(f"{where} must be a JSON object")
-
-    def check(name: str, ok: Any, kind: str, nullable: bool) -> Any:
-        if name not in raw or (raw[name] is None and nullable):
-            return None
-        if not ok(raw[name]):
-            raise BadRequest(f"{where}.{name} must be {kind}{' or null' if nullable else ''}")
-        return raw[name]
-
-    value = check("touchpoint_monetary_value", is_number, "a number", True)
-    if value is not None and not fits_a_float(value):
-        raise BadRequest(f"{where}.touchpoint_monetary_value is too large")
-    value = None if value is None else float(value)
+        raise BadRequest(f"touchpoints[{index}] must be a JSON object")
+    fields: dict[str, Any] = {}
+    for name, ok, kind, nullable in _TYPED_FIELDS:
+        value = raw.get(name, _ABSENT)
+        if value is _ABSENT or (value is None and nullable):
+            value = None
+        elif not ok(value):
+            raise BadRequest(f"touchpoints[{index}].{name} must be {kind}{' or null' if nullable else ''}")
+        fields[name] = value
+    value = fields["touchpoint_monetary_value"]
+    if value is not None:
+        if not fits_a_float(value):
+            raise BadRequest(f"touchpoints[{index}].touchpoint_monetary_value is too large")
+        fields["touchpoint_monetary_value"] = float(value)
     timestamp = None  # absent: now ("default now"; null is not a date)
     if "touchpoint_timestamp" in raw:
         try:
             timestamp = parse_date(raw["touchpoint_timestamp"])
         except DateError as exc:
-            raise BadRequest(f"{where}.touchpoint_timestamp: {exc}") from None
-    return TouchpointInput(
-        member_id=check("member_id", is_int, "an integer", False),
-        email=check("email", lambda v: isinstance(v, str) and v.strip(), "a non-empty string", False),
-        touchpoint_type_id=check("touchpoint_type_id", is_int, "an integer", False),
-        type_name=check("type_name", lambda v: isinstance(v, str) and v.strip(), "a non-empty string", False),
-        touchpoint_monetary_value=value,
-        mailing_id=check("mailing_id", is_int, "an integer", True),
-        attributes=check("attributes", lambda v: isinstance(v, dict), "an object", True),
-        touchpoint_timestamp=timestamp,
-    )
+            raise BadRequest(f"touchpoints[{index}].touchpoint_timestamp: {exc}") from None
+    return TouchpointInput(**fields, touchpoint_timestamp=timestamp)
 
 
 @blueprint.post("/<id:account_id>/touchpoints/members")

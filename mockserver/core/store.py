@@ -260,6 +260,8 @@ class Store:
             with _durable():
                 self._persistence.save(puts, deletes, self._next_ids)
         undo = self._undo
+        if undo is not None and len(undo) > UNDO_LIMIT:
+            undo = self._undo = None  # past the limit a reset rebuilds from the seed: stop logging (and growing)
         for collection in ("touchpoints", "members", "touchpoint_types"):
             for record_id in deletes.get(collection, ()):
                 if undo is not None:
