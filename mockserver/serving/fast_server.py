@@ -50,6 +50,12 @@ def worker_app() -> Callable[..., Any]:
     if sys.platform == "linux":  # end with the CLI's process, even on kill -9 (no orphan holding the port or --db)
         ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
     config = Config(**json.loads(os.environ[_CONFIG_VARIABLE]))
+    banner = os.environ[_BANNER_VARIABLE]
+    # granian copies the worker's environment into every request's environ. Emptied, it cannot pass
+    # a variable such as HTTP_PROXY (common in CI) off as a request header, to the app or the
+    # journal, and each request's environ holds only its own keys (not some 80 more to copy).
+    # Everything the worker needs from it has been read by now.
+    os.environ.clear()
     filestore.LOCK_OWNER_PID = os.getppid()  # a refused second server names the process the user started
     app = create_app(config)
     # On a clean stop the worker process ends through multiprocessing, which runs its finalizers (not atexit):
@@ -57,24 +63,8 @@ def worker_app() -> Callable[..., Any]:
     Finalize(app, mock_of(app).close, exitpriority=10)
     # Announced from here, not from the CLI's process: a thread there could hold a lock (an import's,
     # say) at the moment granian forks this worker, and the worker would wait on it forever.
-    threading.Thread(target=_announce, args=(config.host, config.port, os.environ[_BANNER_VARIABLE]),
-                     daemon=True).start()
-    return _without_process_environment(app)
-
-
-def _without_process_environment(app: Callable[..., Any]) -> Callable[..., Any]:
-    """granian merges the process's environment into each request's environ: a variable such as
-    `HTTP_PROXY` (common in CI) would pass for a request header, in the journal and to the app.
-    Those keys are dropped unless the request itself set them to something else."""
-    process = {key: value for key, value in os.environ.items() if key.startswith(("HTTP_", "CONTENT_"))}
-
-    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        for key, value in process.items():
-            if environ.get(key) == value:
-                del environ[key]
-        return app(environ, start_response)
-
-    return wsgi
+    threading.Thread(target=_announce, args=(config.host, config.port, banner), daemon=True).start()
+    return app
 
 
 def _announce(host: str, port: int, banner: str) -> None:
