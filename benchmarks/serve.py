@@ -3,7 +3,9 @@
     python benchmarks/serve.py SERVER APP --port P [--threads N]
 
 SERVER: emma-waitress (mockserver.serving.server.Server, the CLI's server), waitress
-(plain waitress.create_server), cheroot, flask-dev (werkzeug, threaded).
+(plain waitress.create_server), cheroot, gevent (gevent.pywsgi, no monkey-patching, TCP_NODELAY
+set per connection: without it Nagle's algorithm holds each answer ~40 ms), flask-dev
+(werkzeug, threaded).
 APP: mock (BENCH_FIXTURES, default fixture) or bare (BENCH_BARE_BODIES).
 Stops on SIGTERM (the default action). Only ever binds 127.0.0.1.
 """
@@ -16,7 +18,7 @@ import sys
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("server", choices=["emma-waitress", "waitress", "cheroot", "flask-dev"])
+    p.add_argument("server", choices=["emma-waitress", "waitress", "cheroot", "gevent", "flask-dev"])
     p.add_argument("app", choices=["mock", "bare"])
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--threads", type=int, default=8)
@@ -42,6 +44,20 @@ def main() -> None:
         server.prepare()
         print(f"serving on http://{host}:{server.bind_addr[1]}", flush=True)
         server.serve()
+    elif args.server == "gevent":
+        import socket
+
+        from gevent.pywsgi import WSGIHandler, WSGIServer
+
+        class Handler(WSGIHandler):
+            def handle(self) -> None:
+                self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                super().handle()
+
+        server = WSGIServer((host, args.port), app, log=None, handler_class=Handler)
+        server.init_socket()
+        print(f"serving on http://{host}:{server.server_port}", flush=True)
+        server.serve_forever()
     else:
         from werkzeug.serving import make_server
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # measure the server, not its access log

@@ -1,17 +1,18 @@
 """Which WSGI server should serve the mock? The same app (`create_app`, default fixture, auth on)
 under each candidate, one process each, loaded side by side with wrk.
 
-    .venv/bin/python benchmarks/wsgi_servers.py --install   # once: temp venv with cheroot, gunicorn, granian
+    .venv/bin/python benchmarks/wsgi_servers.py --install   # once: temp venv with cheroot, gunicorn, granian, gevent
     .venv/bin/python benchmarks/wsgi_servers.py             # ~3 minutes
     .venv/bin/python benchmarks/wsgi_servers.py --quick     # ~1 minute
 
 Candidates: waitress with the project's own `mockserver.serving.server.Server` (what the CLI runs) at 4
-and 8 threads, cheroot (8 threads), gunicorn gthread (1 worker, 8 threads), granian WSGI
-(1 worker, its default threads), Flask's dev server (werkzeug, threaded, access log off).
+and 8 threads, cheroot (8 threads), gevent's pywsgi (greenlets in one thread), gunicorn gthread
+(1 worker, 8 threads), granian WSGI (1 worker, its default threads), Flask's dev server
+(werkzeug, threaded, access log off).
 A candidate whose package is not importable is listed as skipped. waitress and the Flask
 dev server run from the interpreter running this script (the dev venv); the others from the
 first of: --python, $BENCH_WSGI_PYTHON, the dev venv, /tmp/emma-mock-wsgi-venv (made by
---install: `pip install flask waitress tinydb requests cheroot gunicorn granian` into a
+--install: `pip install flask waitress tinydb requests cheroot gunicorn granian gevent` into a
 temp venv; the working tree's `mockserver` is used through PYTHONPATH, nothing is installed
 from the repo). Load: GET one touchpoint type (`/100/touchpoints/300`, Basic auth), wrk,
 16 keep-alive connections, servers interleaved within each round, medians over rounds;
@@ -50,7 +51,7 @@ from common import (
 )
 
 TEMP_VENV = Path(tempfile.gettempdir()) / "emma-mock-wsgi-venv"
-EXTRAS = ["flask", "waitress", "tinydb", "requests", "cheroot", "gunicorn", "granian"]
+EXTRAS = ["flask", "waitress", "tinydb", "requests", "cheroot", "gunicorn", "granian", "gevent"]
 PATH = "/100/touchpoints/300"
 
 
@@ -72,6 +73,7 @@ CANDIDATES = [
     Candidate("waitress, 8 threads (emma Server, CLI default)", "waitress", serve_py("emma-waitress", 8),
               own_python=True),
     Candidate("cheroot, 8 threads", "cheroot", serve_py("cheroot", 8)),
+    Candidate("gevent pywsgi (greenlets, not patched)", "gevent", serve_py("gevent", 8)),
     Candidate("gunicorn gthread, 1 worker x 8 threads", "gunicorn", lambda python, port: [
         python, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread", "--threads", "8",
         "--bind", f"{HOST}:{port}", "--log-level", "warning", "wsgi_mock:app"]),
