@@ -20,6 +20,7 @@ from ..core.fixtures import Dataset
 from ..core.ids import ID_REGEX, parse_id
 from .console import ConsoleLog
 from .control_layer import ControlLayer
+from .routing import TableRoutedFlask
 from .wire import error_reply
 
 log = logging.getLogger("mockserver")
@@ -29,7 +30,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     """Build the app; raises InvalidFixture when the fixtures or database do not load."""
     config = config or Config()
     mock = Mock(config, seed)
-    app = Flask("mockserver")
+    app = TableRoutedFlask("mockserver")
     app.url_map.merge_slashes = False  # "//" would get werkzeug's HTML redirect; every answer is JSON
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False  # OPTIONS gets a JSON 405 like any other verb
     app.session_interface = _NoSessions()
@@ -38,6 +39,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(dashboard.blueprint)
     api.register(app)
+    app.route_by_table("id")  # every route is registered: API paths are routed by table from here on
     app.register_error_handler(ApiError, _api_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

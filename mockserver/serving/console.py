@@ -7,15 +7,16 @@ Lines are formatted and written by a thread of their own from a bounded list,
 so a console that nobody reads (a full pipe) never holds up an answer: past the
 list's size lines are dropped and the count of dropped lines is written when
 the console drains. The thread writes what has come in every 50 ms in one
-write, so a server under load pays one system call per batch, not per request. Credentials never appear (headers and bodies are not logged),
-and control characters in a path are escaped, so a request cannot forge lines.
+write, so a server under load pays one system call per batch, not per request.
+Credentials never appear (headers and bodies are not logged), and control
+characters in a path are escaped, so a request cannot forge lines.
 """
 from __future__ import annotations
 
 import sys
 import threading
-from collections import deque
 import time
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
