@@ -77,7 +77,7 @@ class Config:
     journal_size: int = _setting(1000, "API requests kept by the journal", positive_int, metavar="N")
     threads: int = _setting(8, "worker threads", positive_int, metavar="N")
     quiet: bool = _setting(True, "do not print a line per API request", on_off, cli_default=False, flag=True)
-    server: str = _setting("waitress", "HTTP server of the CLI: waitress (every behaviour) or granian (2-4x the "
+    server: str = _setting("waitress", "HTTP server of the CLI: waitress (every behaviour) or granian (1.3-2.6x the "
                                        "throughput; no drop fault, plain 400 for malformed HTTP; needs "
                                        "emma-mock[fast]; falls back to waitress when missing)", server_name,
                            metavar="{waitress,granian}")

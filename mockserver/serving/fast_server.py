@@ -1,6 +1,6 @@
 """`--server granian`: the mock on granian's WSGI mode, a Rust HTTP server (the optional `fast` extra).
 
-Throughput is 2-4x waitress's on the same mock (docs/performance.md), at these costs,
+Throughput is 1.3-2.6x waitress's on the same mock (docs/performance.md), at these costs,
 each said in the banner and docs/decisions.md:
 
 * No `drop` fault: granian always answers, so a drop fault answers 502 `{"error": ...}`
