@@ -365,3 +365,28 @@ def test_stop_survives_a_worker_wake_up_racing_its_own():
     trigger._physical_pull = racing_pull
     server.stop()  # must not raise
     assert server._server is None
+
+
+def test_delayed_requests_leave_the_other_clients_their_threads():
+    """A delay fault takes no thread from the pool: with 2 threads and 6 requests asleep in a 2 s delay,
+    other requests (the API's and the control API's) answer at once, and the pool shrinks back after."""
+    with MockServer(threads=2) as server:
+        server.add_fault(path="/100/touchpoints/300", delay_ms=2000)
+        url = server.url
+        with ThreadPoolExecutor(6) as pool:
+            started = time.monotonic()
+            delayed = [pool.submit(requests.get, f"{url}/100/touchpoints/300", auth=DEMO_AUTH, timeout=30)
+                       for _ in range(6)]
+            time.sleep(0.5)  # all six asleep
+            for path, auth in (("/100/touchpoints", DEMO_AUTH), ("/__admin/health", None)):
+                asked = time.monotonic()
+                answer = requests.get(url + path, auth=auth, timeout=30)
+                assert answer.status_code == 200
+                assert time.monotonic() - asked < 1.0, f"{path} waited for the delayed requests"
+            assert [f.result().status_code for f in delayed] == [200] * 6
+            assert time.monotonic() - started < 4.0  # the six slept side by side
+        dispatcher = server._server._listeners[0].task_dispatcher
+        deadline = time.monotonic() + 5
+        while len(dispatcher.threads) - dispatcher.stop_count > 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(dispatcher.threads) - dispatcher.stop_count == 2

@@ -98,8 +98,8 @@ class ControlLayer:
             if fault is not None:
                 entry["fault"] = fault.id
                 delay = fault.delay_seconds()
-                if delay:
-                    time.sleep(delay)
+                if delay:  # the server may lend its pool a thread meanwhile (server.py); else a plain sleep
+                    environ.get("mockserver.sleep", time.sleep)(delay)
                 if fault.drops and environ.get("mockserver.can_drop"):
                     raise DropConnection()
                 if fault.answers:

@@ -8,6 +8,10 @@
 * A body over its cap (control_layer.body_cap) is a 413 as soon as the
   headers are in, from Content-Length, before any of it is read; a chunked
   body is refused when the bytes received pass the cap.
+* A delay fault does not take a thread from the others: while its request
+  sleeps the pool has one thread more (up to MAX_LENT_THREADS at once), so
+  any number of delayed requests leaves every other client the threads it
+  had.
 * Many idle, slow or half-sent connections cannot lock clients out: the
   connection limit is high (the file-descriptor limit is raised to fit),
   idle connections close after CHANNEL_TIMEOUT seconds, and a request must
@@ -44,12 +48,44 @@ MIN_BODY_RATE = 64 * 1024  # bytes per second a body must arrive at, beyond REQU
 ACCEPT_BATCH = 64  # connections accepted per wake-up (waitress takes one per pass over all sockets)
 _FDS_PER_CONNECTION = 2  # the socket, and a temporary file for a large body
 _FDS_SPARE = 256  # fixture and --db files, logs, the trigger pipe, a test's own sockets
+MAX_LENT_THREADS = 256  # delayed requests sleeping on a thread lent to the pool; past it they sleep on their own
+
+
+class _LendingSleep:
+    """A delay fault's sleep (`environ["mockserver.sleep"]`): the pool gets a thread more while it lasts."""
+
+    def __init__(self, listener: BaseWSGIServer, threads: int):
+        self._dispatcher = listener.task_dispatcher
+        self._threads = threads
+        self._lent = 0
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def __call__(self, seconds: float) -> None:
+        with self._lock:
+            lend = not self._closed and self._lent < MAX_LENT_THREADS
+            if lend:
+                self._lent += 1
+                self._dispatcher.set_thread_count(self._threads + self._lent)
+        try:
+            time.sleep(seconds)
+        finally:
+            if lend:
+                with self._lock:
+                    self._lent -= 1
+                    if not self._closed:  # a stopped pool must not get threads back
+                        self._dispatcher.set_thread_count(self._threads + self._lent)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
 
 
 class _Task(WSGITask):
     def get_environment(self) -> Environ:
         environ: Environ = super().get_environment()
         environ["mockserver.can_drop"] = True
+        environ["mockserver.sleep"] = self.channel.server.lending_sleep
         return environ
 
     def execute(self) -> None:
@@ -169,9 +205,11 @@ class Server:
                                      max_request_body_size=MAX_STATE_BYTES + 1)
         self._listeners = ([self._server] if isinstance(self._server, BaseWSGIServer) else
                            [d for d in self._server.map.values() if isinstance(d, BaseWSGIServer)])
+        self._sleep = _LendingSleep(self._listeners[0], threads)  # the listeners share one pool
         for listener in self._listeners:
             listener.channel_class = _Channel
             listener.handle_accept = _accepting_many(listener)
+            listener.lending_sleep = self._sleep
         self._serving = self._stopping = False
 
     @property
@@ -223,4 +261,5 @@ class Server:
             closed.wait(5)
         if not closed.is_set():
             close_all()
+        self._sleep.close()
         listener.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
