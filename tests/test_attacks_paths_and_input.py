@@ -222,6 +222,27 @@ def test_head_past_the_rate_limit_carries_no_body(server):
         server.clear_rate_limit()
 
 
+@pytest.mark.parametrize("request_bytes, expected", [
+    (b"HEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),  # bad chunk
+    (b"HEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n", 431),    # headers
+    (b"HEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),     # body cap
+])
+def test_head_answers_the_server_gives_itself_carry_no_body(server, request_bytes, expected):
+    """Requests the HTTP server refuses before the app sees them: for HEAD, the JSON error is not sent either."""
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request_bytes)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass  # it may close before reading all we sent: what came before the reset is the answer
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == str(expected).encode(), head
+    assert rest == b"", rest
+
+
 # --- fault globs ----------------------------------------------------------------------------------
 
 def test_a_fault_on_every_path_is_allowed_and_fires(app):

@@ -104,13 +104,19 @@ class _JSONErrorTask(ErrorTask):
         self.response_headers.append(("Content-Type", "application/json"))
         self.set_close_on_finish()
         self.content_length = len(body)
-        self.write(body)
+        # A HEAD answer never carries a body, not even an error's (its Content-Length still says how long)
+        self.write(b"" if self.request.is_head() else body)
 
 
 class _Parser(HTTPRequestParser):
     """Waitress's parser, refusing a body over its endpoint's cap as soon as that is known."""
 
     error: Exception | None  # set by waitress when the request cannot be served
+    started = b""  # the request's first bytes, as sent
+
+    def is_head(self) -> bool:
+        """Read from the bytes sent: refusing overlong headers (431), waitress parses a made-up `GET /`."""
+        return self.started.lstrip(b"\r\n").partition(b" ")[0].upper() == b"HEAD"
 
     def parse_header(self, header_plus: bytes) -> None:
         try:
@@ -119,6 +125,8 @@ class _Parser(HTTPRequestParser):
             raise ParsingError("Content-Length is invalid") from None
 
     def received(self, data: bytes) -> int:
+        if len(self.started) < 16:
+            self.started += bytes(data[:16 - len(self.started)])
         consumed: int = super().received(data)
         too_large = self.error is None or isinstance(self.error, RequestEntityTooLarge)  # ours names the cap
         if too_large and self.headers_finished and not self.empty:
