@@ -402,3 +402,35 @@ def test_nothing_is_written_outside_the_db_file(tmp_path):
     with CLIServer("--db", str(folder / "state.json")) as server:
         _exercise(server.url)
     assert sorted(p.name for p in folder.iterdir()) == ["state.json"]
+
+
+LEADING_SLASH_PATHS = ["//100/touchpoints", "///100/members", "/%2F100/touchpoints", "//100/touchpoints/300"]
+
+
+@pytest.mark.parametrize("path", LEADING_SLASH_PATHS)
+def test_leading_slashes_do_not_skip_authentication_on_the_cli(path):
+    """werkzeug routes `//100/x` as `/100/x`: every layer must read it so, on every server the CLI ships
+    (granian hands the path over as sent, `%2F` decoded)."""
+    import http.client
+
+    with CLIServer("--quiet") as server:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", path)
+        answer = conn.getresponse()
+        body = answer.read()
+        assert answer.status in (401, 404), (path, answer.status, body[:200])
+        assert b"demo-public-key" not in body and b"touchpoint" not in body.lower().replace(b"touchpoints", b"")
+
+
+@pytest.mark.parametrize("path", ["//100/touchpoints", "///100/members", "//100/touchpoints/300/"])
+def test_every_layer_reads_leading_slashes_as_routing_does(path):
+    app = create_app(Config(admin_token="s3cret"))
+    client = app.test_client()
+    assert client.get("/x", environ_overrides={"PATH_INFO": path}).status_code == 401
+    assert client.get("/x", environ_overrides={"PATH_INFO": path},
+                      auth=DEMO_AUTH).status_code == 200
+    assert client.get("/x", environ_overrides={"PATH_INFO": "//__admin/state"}).status_code == 401  # admin token
+    # the journal and faults see the path routing saw
+    mock = mock_of(app)
+    assert mock.journal.entries()[-1]["path"] == "/" + path.strip("/")

@@ -60,8 +60,11 @@ class ControlLayer:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         raw_path = environ.get("PATH_INFO") or "/"
-        if len(raw_path) > 1 and raw_path[-1] == "/":
-            environ["PATH_INFO"] = raw_path = raw_path.rstrip("/") or "/"  # a trailing slash is accepted
+        if (len(raw_path) > 1 and raw_path[-1] == "/") or raw_path[:2] == "//" or raw_path[0] != "/":
+            # One path for every layer: werkzeug routes `//100/x` as `/100/x` (it strips leading
+            # slashes), so authentication, faults and the journal must read it so too; a trailing
+            # slash is accepted.
+            environ["PATH_INFO"] = raw_path = "/" + raw_path.strip("/")
         # The path as Flask routes it (WSGI hands it over as latin-1), so faults, the journal and
         # authentication see the same characters the routes do.
         path = raw_path if raw_path.isascii() else raw_path.encode("latin-1", "replace").decode("utf-8", "replace")
