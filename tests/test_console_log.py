@@ -10,7 +10,7 @@ import requests
 
 from mockserver.serving.console import MAX_TARGET, ConsoleLog, request_line
 
-from helpers import DEMO_AUTH, CLIServer
+from helpers import DEMO_AUTH, CLIServer, basic
 
 LINE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  "
 
@@ -87,3 +87,25 @@ def test_closing_the_console_writes_what_is_queued_and_ends_its_thread():
     console.close()
     assert "GET /100/touchpoints  200" in stream.getvalue()
     assert not console._thread.is_alive()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGINT"])
+def test_the_cli_stops_promptly_with_a_console_nobody_reads(signal_name):
+    """Stdout a full pipe nobody reads: the console's blocked write must not hold up the stop (nor the
+    last line the CLI prints on the way out)."""
+    import http.client
+    import signal
+
+    with CLIServer() as server:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        target = "/100/touchpoints/300?x=" + "a" * 250  # long lines fill the pipe fast
+        for _ in range(3000):
+            conn.request("GET", target, headers=basic(*DEMO_AUTH))
+            conn.getresponse().read()
+        time.sleep(0.3)  # the console's thread is now blocked on the full pipe
+        started = time.monotonic()
+        server.process.send_signal(getattr(signal, signal_name))
+        code = server.process.wait(timeout=20)
+        assert time.monotonic() - started < 10
+        assert code in (0, -signal.SIGINT, 130) if signal_name == "SIGINT" else code == 0

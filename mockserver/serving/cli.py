@@ -5,6 +5,7 @@ import argparse
 import gc
 import logging
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -157,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
         mock_of(app).close()
-    print("emma-mock: stopped", flush=True)
+    _last_line("emma-mock: stopped")
     return 0
 
 
@@ -178,8 +179,19 @@ def _serve_granian(config: Config, accounts: list[dict[str, Any]], loaded_from_f
             print(f"emma-mock: granian's worker process ended unexpectedly on {server.url}; nothing is served",
                   file=sys.stderr)
             return 1
-    print("emma-mock: stopped", flush=True)
+    _last_line("emma-mock: stopped")
     return 0
+
+
+def _last_line(text: str) -> None:
+    """Print a line on the way out, unless standard output is a pipe nobody reads that stays full
+    for a second: then it is left out rather than holding the stop up forever."""
+    try:
+        if os.name == "posix" and not select.select([], [sys.stdout.fileno()], [], 1.0)[1]:
+            return
+    except (AttributeError, OSError, ValueError):
+        pass  # no descriptor to wait on (a replaced stdout): print as usual
+    print(text, flush=True)
 
 
 if __name__ == "__main__":

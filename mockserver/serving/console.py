@@ -13,10 +13,13 @@ characters in a path are escaped, so a request cannot forge lines.
 """
 from __future__ import annotations
 
+import io
+import os
 import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -51,9 +54,9 @@ class ConsoleLog:
     """
 
     def __init__(self, stream: TextIO | None = None):
-        self._stream = stream if stream is not None else sys.stdout
+        self._write_text = _writer(stream if stream is not None else sys.stdout)
         # (wall-clock time, the fields a line shows): never an entry's bodies, so a stalled console holds little
-        self._pending: deque[tuple[float, tuple[Any, ...]]] = deque()
+        self._pending: deque[tuple[float, dict[str, Any]]] = deque()
         self._dropped = 0
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emma-mock-console", daemon=True)
@@ -63,7 +66,7 @@ class ConsoleLog:
         if len(self._pending) >= QUEUE_SIZE:
             self._dropped += 1
             return
-        self._pending.append((time.time(), tuple(entry.get(key) for key in _SHOWN)))
+        self._pending.append((time.time(), {key: entry.get(key) for key in _SHOWN}))
 
     def close(self) -> None:
         """Write what is pending, then end the writing thread (within a second)."""
@@ -84,10 +87,30 @@ class ConsoleLog:
         lines = []
         while self._pending:
             logged_at, shown = self._pending.popleft()
-            lines.append(request_line(dict(zip(_SHOWN, shown, strict=True)), datetime.fromtimestamp(logged_at, UTC)))
+            lines.append(request_line(shown, datetime.fromtimestamp(logged_at, UTC)))
         if self._dropped:
             dropped, self._dropped = self._dropped, 0
             lines.append(f"({dropped} request lines dropped: the console was not being read)")
         if lines:
-            self._stream.write("\n".join(lines) + "\n")
-            self._stream.flush()
+            self._write_text("\n".join(lines) + "\n")
+
+
+def _writer(stream: TextIO) -> Callable[[str], None]:
+    """How the thread writes: to a copy of the stream's file descriptor when it has one, so that a
+    write blocked on a full pipe nobody reads holds none of the stream's locks (the CLI's last line,
+    `print`ed on the way out, would wait on them forever); else through the stream itself."""
+    try:
+        stream.flush()
+        fd = os.dup(stream.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        def through_stream(text: str) -> None:
+            stream.write(text)
+            stream.flush()
+        return through_stream
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def to_descriptor(text: str) -> None:
+        data = text.encode(encoding, "replace")
+        while data:
+            data = data[os.write(fd, data):]
+    return to_descriptor
