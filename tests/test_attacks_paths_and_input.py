@@ -226,6 +226,8 @@ def test_head_past_the_rate_limit_carries_no_body(server):
     (b"HEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),  # bad chunk
     (b"HEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 300_000 + b"\r\n\r\n", 431),    # headers
     (b"HEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),     # body cap
+    (b" HEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),  # waitress
+    (b"\t\r\nHEAD /100/touchpoints HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n", 413),  # skips these
 ])
 def test_head_answers_the_server_gives_itself_carry_no_body(server, request_bytes, expected):
     """Requests the HTTP server refuses before the app sees them: for HEAD, the JSON error is not sent either."""
@@ -241,6 +243,19 @@ def test_head_answers_the_server_gives_itself_carry_no_body(server, request_byte
     head, _, rest = received.partition(b"\r\n\r\n")
     assert head.split(b" ", 2)[1] == str(expected).encode(), head
     assert rest == b"", rest
+
+
+def test_a_lower_case_head_is_no_head_and_its_error_keeps_its_body(server):
+    """waitress reads methods case-sensitively: `head` is a malformed request, answered in full."""
+    host, port = server.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"head /100/touchpoints HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    assert length > 0 and len(body) == length and json.loads(body)["error"]
 
 
 # --- fault globs ----------------------------------------------------------------------------------

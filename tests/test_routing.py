@@ -132,3 +132,12 @@ def test_requests_are_routed_by_the_table(monkeypatch):
     answer = client.get("/100/touchpoints/300", headers={"Authorization": "Basic ZGVtby1wdWJsaWMta2V5OmRlbW8tcHJpdmF0ZS1rZXk="})
     assert answer.status_code == 200 and answer.get_json()["touchpoint_type_id"] == 300
     assert calls == ["/100/touchpoints/300"]
+
+
+def test_a_websocket_upgrade_is_refused_as_werkzeug_refuses_it():
+    """The routes are HTTP only: werkzeug answers an upgrade with 405, and the table must not serve it."""
+    client = APP.test_client()
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket"}
+    for path in ("/100/touchpoints/300", "/100/touchpoints"):
+        answer = client.get(path, headers=upgrade, auth=("demo-public-key", "demo-private-key"))
+        assert answer.status_code == 405, (path, answer.status_code)

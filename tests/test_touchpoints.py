@@ -98,6 +98,20 @@ def test_bad_items_are_refused_with_index_and_field(client):
         assert word in response.json["error"], (bad, response.json)
 
 
+def test_an_item_with_several_bad_fields_names_the_first_in_the_checking_order(client):
+    """The value, then the timestamp, then the other fields: the order the error messages always had."""
+    cases = [
+        ({"member_id": "444", "touchpoint_timestamp": "yesterday"}, "touchpoints[0].touchpoint_timestamp:"),
+        ({"mailing_id": "x", "touchpoint_monetary_value": 10**400}, "touchpoints[0].touchpoint_monetary_value is too"),
+        ({"member_id": "444", "touchpoint_monetary_value": "8"}, "touchpoints[0].touchpoint_monetary_value must be"),
+        ({"attributes": 1, "member_id": "444"}, "touchpoints[0].member_id must be an integer"),
+    ]
+    for bad, expected in cases:
+        response = create(client, bad)
+        assert response.status_code == 400, bad
+        assert response.json["error"].startswith(expected), (bad, response.json)
+
+
 def test_one_bad_item_stores_nothing(client):
     before = client.get("/__admin/state").json["touchpoints"]
     response = create(client, *[{"member_id": 444, "touchpoint_type_id": 300}] * 5,

@@ -1,4 +1,5 @@
 """`/{account_id}/touchpoints/members...`: touchpoints of members."""
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response
@@ -24,42 +25,46 @@ def _object(value: Any) -> bool:
 
 
 _ABSENT = object()
-# An item's fields whose JSON type is checked here: (name, check, what it must be, null accepted).
+# (name, check, what it must be, null accepted). The value and the timestamp are checked first, then
+# the rest in this order: with several bad fields, the error names the first.
+_VALUE = ("touchpoint_monetary_value", is_number, "a number", True)
 _TYPED_FIELDS = (
     ("member_id", is_int, "an integer", False),
     ("email", _text, "a non-empty string", False),
     ("touchpoint_type_id", is_int, "an integer", False),
     ("type_name", _text, "a non-empty string", False),
-    ("touchpoint_monetary_value", is_number, "a number", True),
     ("mailing_id", is_int, "an integer", True),
     ("attributes", _object, "an object", True),
 )
+
+
+def _typed(index: int, raw: dict[str, Any], name: str, ok: Callable[[Any], bool], kind: str, nullable: bool) -> Any:
+    """The field's value (None when absent, or null where null is accepted); a BadRequest when mistyped."""
+    value = raw.get(name, _ABSENT)
+    if value is _ABSENT or (value is None and nullable):
+        return None
+    if not ok(value):
+        raise BadRequest(f"touchpoints[{index}].{name} must be {kind}{' or null' if nullable else ''}")
+    return value
 
 
 def _item(index: int, raw: Any) -> TouchpointInput:
     """Check one item's JSON types; references are resolved by the store."""
     if not isinstance(raw, dict):
         raise BadRequest(f"touchpoints[{index}] must be a JSON object")
-    fields: dict[str, Any] = {}
-    for name, ok, kind, nullable in _TYPED_FIELDS:
-        value = raw.get(name, _ABSENT)
-        if value is _ABSENT or (value is None and nullable):
-            value = None
-        elif not ok(value):
-            raise BadRequest(f"touchpoints[{index}].{name} must be {kind}{' or null' if nullable else ''}")
-        fields[name] = value
-    value = fields["touchpoint_monetary_value"]
+    value = _typed(index, raw, *_VALUE)
     if value is not None:
         if not fits_a_float(value):
             raise BadRequest(f"touchpoints[{index}].touchpoint_monetary_value is too large")
-        fields["touchpoint_monetary_value"] = float(value)
+        value = float(value)
     timestamp = None  # absent: now ("default now"; null is not a date)
     if "touchpoint_timestamp" in raw:
         try:
             timestamp = parse_date(raw["touchpoint_timestamp"])
         except DateError as exc:
             raise BadRequest(f"touchpoints[{index}].touchpoint_timestamp: {exc}") from None
-    return TouchpointInput(**fields, touchpoint_timestamp=timestamp)
+    fields = {field[0]: _typed(index, raw, *field) for field in _TYPED_FIELDS}
+    return TouchpointInput(**fields, touchpoint_monetary_value=value, touchpoint_timestamp=timestamp)
 
 
 @blueprint.post("/<id:account_id>/touchpoints/members")

@@ -98,7 +98,11 @@ def _prefix(rule: Rule, converter: str) -> Shape:
 class _TableRoutedContext(RequestContext):
     def match_request(self) -> None:
         routes: IdRoutes | None = self.app.extensions.get(_EXTENSION)
-        found = routes.match(self.request.method, self.request.path) if routes is not None else None
+        adapter = self.url_adapter
+        found = None
+        # A WebSocket upgrade is werkzeug's to refuse (the routes are HTTP only): it never takes the table.
+        if routes is not None and adapter is not None and not adapter.websocket:
+            found = routes.match(self.request.method, self.request.path)
         if found is None:
             super().match_request()
             return

@@ -112,11 +112,12 @@ class _Parser(HTTPRequestParser):
     """Waitress's parser, refusing a body over its endpoint's cap as soon as that is known."""
 
     error: Exception | None  # set by waitress when the request cannot be served
-    started = b""  # the request's first bytes, as sent
+    started = b""  # the request's first bytes, as sent (up to its method)
 
     def is_head(self) -> bool:
-        """Read from the bytes sent: refusing overlong headers (431), waitress parses a made-up `GET /`."""
-        return self.started.lstrip(b"\r\n").partition(b" ")[0].upper() == b"HEAD"
+        """Read from the bytes sent, as waitress reads a method (leading whitespace skipped, case kept):
+        refusing overlong headers (431), waitress parses a made-up `GET /` instead."""
+        return self.started.lstrip().partition(b" ")[0] == b"HEAD"
 
     def parse_header(self, header_plus: bytes) -> None:
         try:
@@ -125,8 +126,8 @@ class _Parser(HTTPRequestParser):
             raise ParsingError("Content-Length is invalid") from None
 
     def received(self, data: bytes) -> int:
-        if len(self.started) < 16:
-            self.started += bytes(data[:16 - len(self.started)])
+        if len(self.started.lstrip()) < 5 and len(self.started) < 4096:  # "HEAD " after any leading whitespace
+            self.started += bytes(data[:4096 - len(self.started)])
         consumed: int = super().received(data)
         too_large = self.error is None or isinstance(self.error, RequestEntityTooLarge)  # ours names the cap
         if too_large and self.headers_finished and not self.empty:
