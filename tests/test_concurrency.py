@@ -390,3 +390,21 @@ def test_delayed_requests_leave_the_other_clients_their_threads():
         while len(dispatcher.threads) - dispatcher.stop_count > 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert len(dispatcher.threads) - dispatcher.stop_count == 2
+
+
+def test_a_delay_sleeps_on_its_own_thread_when_no_thread_can_be_lent(monkeypatch):
+    """Out of threads (a low `ulimit -u`): the delayed request still answers, after its delay."""
+    from waitress.task import ThreadedTaskDispatcher
+
+    with MockServer(threads=2) as server:
+        server.add_fault(path="/100/touchpoints/300", delay_ms=200)
+        original = ThreadedTaskDispatcher.set_thread_count
+
+        def refuse(self, count):
+            if count > 2:
+                raise RuntimeError("can't start new thread")
+            original(self, count)
+
+        monkeypatch.setattr(ThreadedTaskDispatcher, "set_thread_count", refuse)
+        answer = requests.get(server.url + "/100/touchpoints/300", auth=DEMO_AUTH, timeout=10)
+        assert answer.status_code == 200 and answer.json()["touchpoint_type_id"] == 300

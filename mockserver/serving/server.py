@@ -66,7 +66,11 @@ class _LendingSleep:
             lend = not self._closed and self._lent < MAX_LENT_THREADS
             if lend:
                 self._lent += 1
-                self._dispatcher.set_thread_count(self._threads + self._lent)
+                try:
+                    self._dispatcher.set_thread_count(self._threads + self._lent)
+                except RuntimeError:  # the system has no thread to give ("can't start new thread"):
+                    self._lent -= 1   # this delay sleeps on its own thread, as it would without lending
+                    lend = False
         try:
             time.sleep(seconds)
         finally:
