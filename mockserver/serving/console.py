@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 MAX_TARGET = 300  # characters of path and query shown; longer ones are cut with "…"
-QUEUE_SIZE = 10_000  # lines waiting to be written; past it they are counted as dropped
+PENDING_LIMIT = 10_000  # lines waiting to be written; past it they are counted as dropped
 FLUSH_SECONDS = 0.05  # how often the console's thread writes what has come in
 _SHOWN = ("method", "path", "query", "status", "duration_ms", "fault")  # what request_line reads
 
@@ -63,7 +63,7 @@ class ConsoleLog:
         self._thread.start()
 
     def log(self, entry: dict[str, Any]) -> None:
-        if len(self._pending) >= QUEUE_SIZE:
+        if len(self._pending) >= PENDING_LIMIT:
             self._dropped += 1
             return
         self._pending.append((time.time(), {key: entry.get(key) for key in _SHOWN}))

@@ -34,13 +34,13 @@ class IdRoutes:
 
     def __init__(self, url_map: Map, converter: str):
         self._routes: dict[tuple[Shape, str], tuple[Rule, tuple[str, ...]]] = {}
-        others: list[Shape] = []  # of routes left to werkzeug: their shape up to the first other converter
+        others: list[Shape] = []  # of routes left to werkzeug: their shape up to the first other segment
         for rule in url_map.iter_rules():
-            parsed = _shape(rule, converter)
-            if parsed is None or not rule.methods:  # (a rule without methods takes them all: werkzeug's)
-                others.append(_prefix(rule, converter))
+            shape, names, whole = _read(rule, converter)
+            plain = not (rule.defaults or rule.redirect_to is not None or rule.host or rule.subdomain or rule.websocket)
+            if not (whole and plain and rule.methods):  # (a rule without methods takes them all: werkzeug's)
+                others.append(shape)
                 continue
-            shape, names = parsed
             for method in rule.methods:
                 self._routes[shape, method] = (rule, names)
         # A path another route could also match (`/{id}/members/email/<path:...>` takes any tail) is
@@ -60,45 +60,30 @@ class IdRoutes:
         return rule, dict(zip(names, [number for number in ids if number is not None], strict=True))
 
 
-def _shape(rule: Rule, converter: str) -> tuple[Shape, tuple[str, ...]] | None:
-    """The route's shape and id names, or None when it is not only literals and ids (left to werkzeug)."""
-    if rule.defaults or rule.redirect_to is not None or rule.host or rule.subdomain or rule.websocket:
-        return None
-    if not rule.rule.startswith("/") or rule.rule.endswith("/") or len(rule.rule) < 2:
-        return None
+def _read(rule: Rule, converter: str) -> tuple[Shape, tuple[str, ...], bool]:
+    """A route's shape and id names up to its first segment that is neither a plain literal nor an id,
+    and whether that is the whole route (only those can be routed by table)."""
     shape: list[str | None] = []
     names: list[str] = []
-    for segment in rule.rule[1:].split("/"):
-        if segment.startswith("<") and segment.endswith(">"):
-            kind, _, name = segment[1:-1].partition(":")
-            if kind != converter or not name.isidentifier():
-                return None
+    for segment in rule.rule[1:].split("/"):  # werkzeug's rules start with "/"; "/" itself is one empty segment
+        kind, _, name = segment[1:-1].partition(":")
+        if segment.startswith("<") and segment.endswith(">") and kind == converter and name.isidentifier():
             shape.append(_ID)
             names.append(name)
-        elif "<" in segment or ">" in segment or not segment or parse_id(segment) is not None:
-            return None  # a mixed segment, an empty one, or a literal that reads as an id
-        else:
-            shape.append(segment)
-    return tuple(shape), tuple(names)
-
-
-def _prefix(rule: Rule, converter: str) -> Shape:
-    """The shape of a route's segments before its first one that is neither a literal nor an id."""
-    shape: list[str | None] = []
-    for segment in rule.rule[1:].split("/"):
-        if segment.startswith(f"<{converter}:") and segment.endswith(">") and segment.count("<") == 1:
-            shape.append(_ID)
         elif "<" in segment or ">" in segment:
-            break
+            return tuple(shape), tuple(names), False  # another converter: werkzeug's from here on
+        elif not segment or parse_id(segment) is not None:
+            return (*shape, segment), tuple(names), False  # an empty segment (`/`), a literal like an id
         else:
             shape.append(segment)
-    return tuple(shape)
+    return tuple(shape), tuple(names), True
 
 
 class _TableRoutedContext(RequestContext):
+    app: TableRoutedFlask
+
     def match_request(self) -> None:
-        routes: IdRoutes | None = self.app.extensions.get(_EXTENSION)
-        adapter = self.url_adapter
+        routes, adapter = self.app.id_routes, self.url_adapter
         found = None
         # A WebSocket upgrade is werkzeug's to refuse (the routes are HTTP only): it never takes the table.
         if routes is not None and adapter is not None and not adapter.websocket:
@@ -109,11 +94,10 @@ class _TableRoutedContext(RequestContext):
         self.request.url_rule, self.request.view_args = found
 
 
-_EXTENSION = "mockserver.id_routes"
-
-
 class TableRoutedFlask(Flask):
     """Flask whose requests are routed by `IdRoutes` first, once `route_by_table` has built it."""
+
+    id_routes: IdRoutes | None = None
 
     def request_context(self, environ: WSGIEnvironment) -> RequestContext:
         return _TableRoutedContext(self, environ)
@@ -121,4 +105,4 @@ class TableRoutedFlask(Flask):
     def route_by_table(self, converter: str) -> None:
         """Build the table from the routes registered so far (call it after the last one); `converter`
         is the name under which the id converter is registered (`<converter:name>` in a route)."""
-        self.extensions[_EXTENSION] = IdRoutes(self.url_map, converter)
+        self.id_routes = IdRoutes(self.url_map, converter)
