@@ -53,7 +53,7 @@ def worker_app() -> Callable[..., Any]:
     banner = os.environ[_BANNER_VARIABLE]
     # granian copies the worker's environment into every request's environ. Emptied, it cannot pass
     # a variable such as HTTP_PROXY (common in CI) off as a request header, to the app or the
-    # journal, and each request's environ holds only its own keys (not some 80 more to copy).
+    # journal, and each request's environ holds only its own keys (not the process's dozens more).
     # Everything the worker needs from it has been read by now.
     os.environ.clear()
     filestore.LOCK_OWNER_PID = os.getppid()  # a refused second server names the process the user started
