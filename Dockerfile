@@ -14,12 +14,12 @@ ENV PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
-# The dependency list (with the `fast` extra: MOCKSERVER_SERVER=granian works in the image) and the
+# The dependency list and the
 # build backend, from pyproject.toml alone, so the runtime stage's dependency layer is rebuilt only when
 # pyproject.toml changes.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); \
-open('/requirements.txt', 'w').write('\n'.join(p['project']['dependencies'] + p['project']['optional-dependencies']['fast']) + '\n'); \
+open('/requirements.txt', 'w').write('\n'.join(p['project']['dependencies']) + '\n'); \
 open('/build-requirements.txt', 'w').write('\n'.join(p['build-system']['requires']) + '\n')" \
  && python -m pip install --no-cache-dir -r /build-requirements.txt
 COPY README.md ./

@@ -3,15 +3,13 @@
     .venv/bin/python benchmarks/run.py                  # default: ~3.5 minutes
     .venv/bin/python benchmarks/run.py --quick          # ~1.5 minutes, 1 s runs
     .venv/bin/python benchmarks/run.py --scale          # then also the scale table (benchmarks/scale.py)
-    .venv/bin/python benchmarks/run.py --server granian # the CLI's `--server granian`, and bare Flask on granian
-                                                        # (needs granian: `pip install -e '.[fast]'`)
 Results and their reading: docs/performance.md.
 
 What it starts, each as its own process on a free 127.0.0.1 port:
-  mock         `python -m mockserver --port 0 --server S --fixtures F` (the CLI, 8 threads, auth on), where F is
+  mock         `python -m mockserver --port 0 --fixtures F` (the CLI, 8 threads, auth on), where F is
                the default fixture plus 48 touchpoints so that member 444 has 50
   mock --db    the same with `--db FILE` (only for the POST scenarios)
-  bare Flask   a Flask app on the same server (waitress or granian, 8 threads) answering, on the same
+  bare Flask   a Flask app on the same server (waitress, 8 threads) answering, on the same
                paths, the bytes the mock answered (benchmarks/bench_apps.py) - no auth, no store
   json-server  (when found: $JSON_SERVER, PATH, or /tmp/jsonserver/node_modules/.bin; install it with
                `npm install --prefix /tmp/jsonserver json-server@0.17`) on an equivalent data file
@@ -141,27 +139,18 @@ def find_json_server() -> str | None:
 
 # --- targets ------------------------------------------------------------------------------
 
-SERVER = {"name": "waitress"}  # set by --server
-
-
 def spawn_app(kind: str, fixture: Path | None = None, db: Path | None = None, bodies: Path | None = None) -> Proc:
-    """The mock (kind "mock": the CLI on SERVER) or bare Flask ("bare") on the same server."""
+    """The mock (kind "mock": the CLI) or bare Flask ("bare") on the same server (waitress, 8 threads)."""
     env = bench_env()
     if bodies:
         env["BENCH_BARE_BODIES"] = str(bodies)
     if kind == "mock":
-        argv = [sys.executable, "-m", "mockserver", "--port", "0", "--server", SERVER["name"]]
+        argv = [sys.executable, "-m", "mockserver", "--port", "0"]
         if fixture:
             argv += ["--fixtures", str(fixture)]
         if db:
             argv += ["--db", str(db)]
         return spawn(kind, argv, env=env, read_url=True)
-    if SERVER["name"] == "granian":
-        port = free_port()
-        return spawn(kind, [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1",
-                            "--blocking-threads", "8", "--host", HOST, "--port", str(port), "--log-level", "warning",
-                            "--no-access-log", "wsgi_bare:app"], env=env, cwd=REPO / "benchmarks",
-                     url=f"http://{HOST}:{port}")
     return spawn(kind, [sys.executable, str(REPO / "benchmarks" / "serve.py"), "emma-waitress", "bare",
                         "--port", "0", "--threads", "8"], env=env, read_url=True)
 
@@ -325,7 +314,7 @@ def startup(json_server: str | None, js_data: dict, workdir: Path, bodies: Path,
     def measure(name: str, proc: Proc, path: str, headers: dict[str, str] | None = None) -> None:
         times[name].append(wait_ready(proc, path, headers))
         time.sleep(0.3)  # idle: the first answer's garbage settled
-        rss[name].append(vm_rss_mb(proc.pid))  # with its children: granian's worker process
+        rss[name].append(vm_rss_mb(proc.pid))
         proc.stop()
 
     for _ in range(spawns):
@@ -462,22 +451,16 @@ def main() -> int:
     p.add_argument("--rounds", type=int, help="rounds of every scenario x target (default 3)")
     p.add_argument("--seconds", type=float, help="duration of one load run (default 4; --quick 1)")
     p.add_argument("--scale", action="store_true", help="also print the scale table (benchmarks/scale.py)")
-    p.add_argument("--server", choices=["waitress", "granian"], default="waitress",
-                   help="the CLI's --server for the mock; bare Flask runs on the same server, 8 threads")
     p.add_argument("--skip", default="", help="comma list of sections to skip: throughput,startup,reset,pytest")
     args = p.parse_args()
     rounds = args.rounds or 3
     seconds = args.seconds or (1 if args.quick else 4)
     skip = set(filter(None, args.skip.split(",")))
-    SERVER["name"] = args.server
-    if args.server == "granian" and subprocess.run([sys.executable, "-c", "import granian"]).returncode != 0:
-        raise SystemExit("--server granian: granian is not installed here; pip install -e '.[fast]'")
 
     print(f"emma-mock benchmark ({'quick' if args.quick else 'default'} run, "
           f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')})")
     print(machine_line())
-    print("mock and bare Flask served by " + ("waitress, 8 threads" if args.server == "waitress" else
-                                             "granian WSGI, 1 worker, 8 blocking threads"))
+    print("mock and bare Flask served by waitress, 8 threads")
     json_server = find_json_server()
     print(f"json-server: {json_server or 'not found (its columns are left out)'}")
 

@@ -44,16 +44,6 @@ def positive_int(value: str) -> int:
     return number
 
 
-SERVERS = ("waitress", "granian")
-
-
-def server_name(value: str) -> str:
-    name = value.strip().lower()
-    if name not in SERVERS:
-        raise ValueError(f"expected one of {', '.join(SERVERS)}, got {value!r}")
-    return name
-
-
 def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, metavar: str | None = None,
              cli_default: Any = None, flag: bool = False) -> Any:
     """A field of Config with what the CLI needs: help, how to read it from text, and its CLI default."""
@@ -77,10 +67,6 @@ class Config:
     journal_size: int = _setting(1000, "API requests kept by the journal", positive_int, metavar="N")
     threads: int = _setting(8, "worker threads", positive_int, metavar="N")
     quiet: bool = _setting(True, "do not print a line per API request", on_off, cli_default=False, flag=True)
-    server: str = _setting("waitress", "HTTP server of the CLI: waitress (every behaviour) or granian (1.3-2.6x the "
-                                       "throughput; no drop fault, plain 400 for malformed HTTP; needs "
-                                       "emma-mock[fast]; falls back to waitress when missing)", server_name,
-                           metavar="{waitress,granian}")
 
 
 SETTINGS = fields(Config)

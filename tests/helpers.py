@@ -71,15 +71,9 @@ def run_pytest(folder: Path, source: str, *args: str,
 
 # --- a CLI server in a subprocess ---------------------------------------------------------
 
-# The CLI's HTTP server under test: EMMA_MOCK_TEST_SERVER=granian runs the live-server tests on
-# granian (.ci/run runs them on both servers the project ships).
-CLI_SERVER = os.environ.get("EMMA_MOCK_TEST_SERVER", "waitress")
-
-
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a CLI under test: no MOCKSERVER_* of ours, the server under test, then `extra`."""
+    """The environment of a CLI under test: no MOCKSERVER_* of ours, then `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
-    env["MOCKSERVER_SERVER"] = CLI_SERVER
     env.update(extra or {})
     return env
 

@@ -409,8 +409,7 @@ LEADING_SLASH_PATHS = ["//100/touchpoints", "///100/members", "/%2F100/touchpoin
 
 @pytest.mark.parametrize("path", LEADING_SLASH_PATHS)
 def test_leading_slashes_do_not_skip_authentication_on_the_cli(path):
-    """werkzeug routes `//100/x` as `/100/x`: every layer must read it so, on every server the CLI ships
-    (granian hands the path over as sent, `%2F` decoded)."""
+    """werkzeug routes `//100/x` as `/100/x`: every layer must read it so, on the CLI's server too."""
     import http.client
 
     with CLIServer("--quiet") as server:

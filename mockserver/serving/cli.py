@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import os
 import select
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +83,7 @@ def _fixtures_shown(fixtures: str | Path) -> str:
     return f"the shipped demo ({fixtures})" if shipped else str(fixtures)
 
 
-def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from_file: bool = False,
-           server: str = "waitress") -> str:
+def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from_file: bool = False) -> str:
     if config.db:
         origin = "state loaded from this file" if loaded_from_file else "new file, seeded from the fixtures"
         storage = f"{config.db} ({origin})"
@@ -97,7 +94,6 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from
              f"  fixtures: {_fixtures_shown(config.fixtures)}",
              f"  storage:  {storage}",
              f"  auth:     {'on (HTTP Basic: public key / private key)' if config.auth else 'off'}",
-             f"  server:   {server}",
              "  accounts:"]
     lines += [f"    {a['account_id']}  public key {a['public_key']!r}  private key {a['private_key']!r}"
               for a in accounts]
@@ -121,23 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .server import Server
 
-    try:  # on granian this app only checks the fixtures and --db: no console thread (see fast_server)
-        app = create_app(replace(config, quiet=True) if config.server == "granian" else config)
+    try:
+        app = create_app(config)
     except InvalidFixture as exc:
         print(f"emma-mock: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    server_line = "waitress"
-    if config.server == "granian":
-        from . import fast_server
-
-        missing = fast_server.available()
-        if missing is None:
-            accounts, loaded = mock_of(app).store.accounts(), mock_of(app).loaded_from_file
-            mock_of(app).close()  # the worker process loads the fixtures and --db file again
-            del app
-            gc.collect()
-            return _serve_granian(config, accounts, loaded)
-        server_line = f"waitress (asked for granian, but {missing})"
     try:
         server = Server(app, config.host, config.port, config.threads)
     except (OSError, ValueError) as exc:  # busy port, no such address, a host that is not one
@@ -149,8 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     mock = mock_of(app)
-    print(banner(server.url, config, mock.store.accounts(), mock.loaded_from_file, server_line),
-          flush=True)
+    print(banner(server.url, config, mock.store.accounts(), mock.loaded_from_file), flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through _Stop
@@ -158,27 +141,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
         mock_of(app).close()
-    _last_line("emma-mock: stopped")
-    return 0
-
-
-def _serve_granian(config: Config, accounts: list[dict[str, Any]], loaded_from_file: bool) -> int:
-    """Serve on granian until SIGINT/SIGTERM (granian's own handlers stop its worker cleanly)."""
-    from .fast_server import GranianServer
-
-    try:
-        server = GranianServer(config)
-    except (OSError, ValueError) as exc:  # busy port, no such address, a host that is not one
-        print(_cannot_listen(config, exc), file=sys.stderr)
-        return EXIT_USAGE
-    note = "granian (no drop fault: it answers 502; malformed HTTP gets granian's empty 400)"
-    try:
-        server.serve(banner(server.url, config, accounts, loaded_from_file, note))
-    except SystemExit as exc:  # granian exits 1 when its worker ended on its own (it could not bind, say)
-        if exc.code:
-            print(f"emma-mock: granian's worker process ended unexpectedly on {server.url}; nothing is served",
-                  file=sys.stderr)
-            return 1
     _last_line("emma-mock: stopped")
     return 0
 

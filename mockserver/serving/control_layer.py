@@ -194,22 +194,15 @@ def _buffer_body(environ: Environ) -> bytes | int:
         environ["mockserver.body"] = b""
         environ["CONTENT_LENGTH"] = "0"
         return b""
-    try:
+    try:  # waitress de-chunks a chunked body and sets CONTENT_LENGTH itself
         length = int(declared) if declared else 0
     except ValueError:
         length = 0
-    stream = environ.get("wsgi.input")
-    if not declared and stream is not None and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-        # waitress de-chunks and sets CONTENT_LENGTH itself; granian passes the stream as it comes
-        body = stream.read(MAX_BODY_BYTES + 1)
-        length = len(body)
-    else:
-        body = b""
     if length > MAX_BODY_BYTES:
         environ["mockserver.too_large"] = True
         return length
-    if length > len(body):
-        body = stream.read(length) if stream is not None else b""
+    stream = environ.get("wsgi.input")
+    body = stream.read(length) if stream is not None and length else b""
     assert isinstance(body, bytes)
     environ["wsgi.input"] = io.BytesIO(body)
     environ["mockserver.body"] = body
