@@ -23,6 +23,7 @@ from mockserver.core import fixtures
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.globs import MAX_GLOB
 from mockserver.serving import server as server_module
+from mockserver.serving.server import SMALL_BODY
 
 from helpers import read_answer
 
@@ -320,3 +321,65 @@ def test_a_content_length_of_thousands_of_digits_is_a_json_400(server, length):
         status, body = _answer(sock)
     assert status == 400
     assert "Content-Length" in json.loads(body)["error"]
+
+
+# --- bodies held at once: one budget per server ------------------------------------------
+
+def _start_body(server: MockServer, framing: str, sent: bytes) -> socket.socket:
+    """A POST with these framing headers, of whose body only `sent` is sent (for now)."""
+    sock = _connect(server)
+    sock.sendall(f"POST /100/touchpoints HTTP/1.1\r\nHost: mock\r\nAuthorization: {AUTH}\r\n{framing}\r\n\r\n"
+                 .encode() + sent)
+    return sock
+
+
+def _post(server: MockServer, body: bytes) -> tuple[int, bytes]:
+    with _connect(server) as sock:
+        sock.sendall(f"POST /100/touchpoints HTTP/1.1\r\nHost: mock\r\nAuthorization: {AUTH}\r\n"
+                     f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+        return _answer(sock)
+
+
+def _held(server: MockServer) -> int:
+    """The bytes of request bodies the running server holds now."""
+    assert server._server is not None
+    return server._server.body_budget.held
+
+
+def test_large_bodies_past_the_servers_budget_are_503_and_small_requests_still_answer(monkeypatch):
+    monkeypatch.setattr(server_module, "BODY_BUDGET", 3 * MiB)
+    with MockServer() as server:
+        held = [_start_body(server, f"Content-Length: {MiB}", b"[") for _ in range(3)]  # slow uploads fill it
+        try:
+            deadline = time.monotonic() + 5
+            while _held(server) < 3 * MiB and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with _start_body(server, f"Content-Length: {MiB}", b"[") as refused:
+                status, headers, body = read_answer(refused)
+            assert status == 503
+            assert "retry in" in json.loads(body)["error"]
+            assert headers.get("retry-after") == str(server_module.RETRY_AFTER_SECONDS)
+            # a chunked body counts what has arrived: once past SMALL_BODY it needs the budget too
+            part = b" " * (SMALL_BODY + 1)
+            with _start_body(server, "Transfer-Encoding: chunked", b"%x\r\n%s\r\n" % (len(part), part)) as chunked:
+                assert _answer(chunked)[0] == 503
+            # a body under SMALL_BODY and a bodiless request need no budget
+            small = json.dumps({"type_name": "small", "display_name": "Small"}).encode()
+            assert _post(server, small)[0] == 200
+            assert _timed_get(server, "/100/touchpoints", auth=True)[0] == 200
+        finally:
+            for sock in held:
+                sock.close()
+        # closed connections give their bytes back, and so does a request once answered
+        _wait_until_nothing_held(server)
+        big = json.dumps({"type_name": "big", "display_name": "x" * (MiB - 100)}).encode()
+        status, answer = _post(server, big)
+        assert status == 200, answer[:200]
+        _wait_until_nothing_held(server)
+
+
+def _wait_until_nothing_held(server: MockServer) -> None:
+    deadline = time.monotonic() + 5
+    while _held(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _held(server) == 0

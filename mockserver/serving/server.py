@@ -8,6 +8,12 @@
 * A body over its cap (control_layer.body_cap) is a 413 as soon as the
   headers are in, from Content-Length, before any of it is read; a chunked
   body is refused when the bytes received pass the cap.
+* Bodies held at once are bounded: past SMALL_BODY bytes a body takes its
+  size (declared, or received so far when chunked) from one budget of
+  BODY_BUDGET bytes per server, given back when its request is done or its
+  connection closes; a body that does not fit is a 503 with Retry-After, so
+  many large or slow uploads cannot fill the memory or the disk (waitress
+  spills large bodies to temporary files).
 * A delay fault does not take a thread from the others: while its request
   sleeps the pool has one thread more (up to MAX_LENT_THREADS at once), so
   any number of delayed requests leaves every other client the threads it
@@ -25,6 +31,7 @@ runs in a background thread of a test process, and stops cleanly.
 """
 from __future__ import annotations
 
+import logging
 import resource
 import threading
 import time
@@ -34,11 +41,15 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
-from waitress.utilities import RequestEntityTooLarge
+from waitress.utilities import Error, RequestEntityTooLarge
 
-from ..config import MAX_STATE_BYTES
+from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import error_body
 from .control_layer import DropConnection, Environ, WSGIApp, body_cap, too_large_message
+
+# waitress warns "Task queue depth is N" whenever every thread is busy: in a load test or a user's script
+# that is noise on stderr (Python's last-resort handler prints it), not a fault of the mock.
+logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 CONNECTION_LIMIT = 4000  # open connections before waitress stops accepting (its default is 100)
 CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped arriving, stays open
@@ -49,6 +60,34 @@ ACCEPT_BATCH = 64  # connections accepted per wake-up (waitress takes one per pa
 _FDS_PER_CONNECTION = 2  # the socket, and a temporary file for a large body
 _FDS_SPARE = 256  # fixture and --db files, logs, the trigger pipe, a test's own sockets
 MAX_LENT_THREADS = 256  # delayed requests sleeping on a thread lent to the pool; past it they sleep on their own
+SMALL_BODY = 64 * 1024  # a body up to this size needs no budget (CONNECTION_LIMIT of them is 250 MiB at most)
+BODY_BUDGET = MAX_STATE_BYTES + 32 * MAX_BODY_BYTES  # bytes of larger bodies held at once, in memory or on disk
+RETRY_AFTER_SECONDS = 5  # what a body refused for want of budget is told
+
+
+class _BodyBudget:
+    """The bytes of request bodies one server holds at once (see SMALL_BODY and BODY_BUDGET)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.held = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if self.held + size > self.limit:
+                return False
+            self.held += size
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.held -= size
+
+
+class ServerBusy(Error):
+    code = 503
+    reason = "Service Unavailable"
 
 
 class _LendingSleep:
@@ -106,6 +145,8 @@ class _JSONErrorTask(ErrorTask):
         body = error_body(f"{error.reason}: {error.body}")
         self.status = f"{error.code} {error.reason}"
         self.response_headers.append(("Content-Type", "application/json"))
+        if isinstance(error, ServerBusy):
+            self.response_headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
         self.set_close_on_finish()
         self.content_length = len(body)
         # A HEAD answer never carries a body, not even an error's (its Content-Length still says how long)
@@ -113,10 +154,16 @@ class _JSONErrorTask(ErrorTask):
 
 
 class _Parser(HTTPRequestParser):
-    """Waitress's parser, refusing a body over its endpoint's cap as soon as that is known."""
+    """Waitress's parser, refusing a body over its endpoint's cap, or over what the server's budget has
+    left, as soon as that is known."""
 
     error: Exception | None  # set by waitress when the request cannot be served
     started = b""  # the request's first bytes, as sent (up to its method)
+    budgeted = 0  # bytes of this body taken from the server's budget
+
+    def __init__(self, adj: object, budget: _BodyBudget):
+        super().__init__(adj)
+        self.budget = budget
 
     def is_head(self) -> bool:
         """Read from the bytes sent, as waitress reads a method (leading whitespace skipped, case kept):
@@ -138,17 +185,44 @@ class _Parser(HTTPRequestParser):
             size = self.body_bytes_received if self.chunked else self.content_length
             cap = body_cap(self.command or "GET", self.path or "/")
             if size > cap:
-                self.error = RequestEntityTooLarge(too_large_message(size, cap))
-                self.expect_continue = False  # no "100 Continue": the body is not wanted
-                self.completed = True
+                self._refuse(RequestEntityTooLarge(too_large_message(size, cap)))
+            elif size > SMALL_BODY and size > self.budgeted:
+                if self.budget.take(size - self.budgeted):
+                    self.budgeted = size
+                else:
+                    self._refuse(ServerBusy(
+                        f"the server holds as many request bodies as it takes at once ({self.budget.limit} bytes); "
+                        f"retry in {RETRY_AFTER_SECONDS} seconds"))
         return consumed
+
+    def _refuse(self, error: Error) -> None:
+        self.error = error
+        self.expect_continue = False  # no "100 Continue": the body is not wanted
+        self.completed = True
+
+    def close(self) -> None:
+        """The request is done (or its connection closed): its body's bytes go back to the budget."""
+        super().close()
+        budgeted, self.budgeted = self.budgeted, 0
+        if budgeted:
+            self.budget.give(budgeted)
 
 
 class _Channel(HTTPChannel):
     task_class = _Task
     error_task_class = _JSONErrorTask
-    parser_class = _Parser
     _request_started: float | None = None  # when the first byte of the request being read came
+    request: _Parser | None = None  # the request being read (waitress's attribute)
+
+    def parser_class(self, adj: object) -> _Parser:  # waitress calls self.parser_class(self.adj)
+        return _Parser(adj, self.server.body_budget)
+
+    def handle_close(self) -> None:
+        """A request still being read when its connection closes gives its body (buffer, budget) back."""
+        request, self.request = self.request, None
+        if request is not None:
+            request.close()
+        super().handle_close()
 
     def received(self, data: bytes) -> bool:
         if self.request is None and data:
@@ -219,10 +293,12 @@ class Server:
         self._listeners = ([self._server] if isinstance(self._server, BaseWSGIServer) else
                            [d for d in self._server.map.values() if isinstance(d, BaseWSGIServer)])
         self._sleep = _LendingSleep(self._listeners[0], threads)  # the listeners share one pool
+        self.body_budget = _BodyBudget(BODY_BUDGET)
         for listener in self._listeners:
             listener.channel_class = _Channel
             listener.handle_accept = _accepting_many(listener)
             listener.lending_sleep = self._sleep
+            listener.body_budget = self.body_budget
         self._serving = self._stopping = False
 
     @property
