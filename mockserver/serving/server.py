@@ -23,7 +23,7 @@
   idle connections close after CHANNEL_TIMEOUT seconds, and a request must
   arrive within REQUEST_TIMEOUT seconds plus its body at MIN_BODY_RATE, so
   trickling headers a byte at a time (slow-loris) does not hold a
-  connection open.
+  connection open: such a request is answered 408 and its connection closed.
 
 Waitress was chosen by measurement (see README, "Choosing the WSGI server"):
 pure Python, one process with a thread pool (the state lives in memory),
@@ -234,9 +234,25 @@ class _Channel(HTTPChannel):
 
     def readable(self) -> bool:
         if self._overdue():
-            self.will_close = True  # closed by the loop on its next pass (writable() says so)
+            self._time_out()
             return False
         return bool(super().readable())
+
+    def _time_out(self) -> None:
+        """Answer a request that stopped arriving with 408 and close (the loop flushes, then closes)."""
+        request, self.request = self.request, None
+        assert request is not None
+        body = error_body("the request took too long to arrive: send its headers within "
+                          f"{REQUEST_TIMEOUT:g} seconds and its body at {MIN_BODY_RATE // 1024} KiB/s or faster")
+        head = (f"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+        answer = head + (b"" if request.is_head() else body)
+        request.close()
+        with self.outbuf_lock:
+            self.outbufs[-1].append(answer)
+            self.current_outbuf_count += len(answer)
+            self.total_outbufs_len += len(answer)
+        self.close_when_flushed = True
 
     def _overdue(self) -> bool:
         """Whether the request being read has taken longer than its headers and body deserve."""
