@@ -22,7 +22,7 @@ RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb')); \
 open('/requirements.txt', 'w').write('\n'.join(p['project']['dependencies']) + '\n'); \
 open('/build-requirements.txt', 'w').write('\n'.join(p['build-system']['requires']) + '\n')" \
  && python -m pip install --no-cache-dir -r /build-requirements.txt
-COPY README.md ./
+COPY README.md LICENSE ./
 COPY fixtures/ fixtures/
 COPY mockserver/ mockserver/
 RUN python -m pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /wheels .
