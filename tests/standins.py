@@ -120,3 +120,17 @@ def assert_no_secret(*texts: str) -> None:
     for text in texts:
         for key in KEYS:
             assert key not in text, f"a key leaked into:\n{text[:2000]}"
+
+
+def started_standin(folder: Path) -> Any:
+    """A MockServer (use it in a `with`) serving `standin_fixture()` from a file in `folder`."""
+    from mockserver.testing import MockServer
+
+    path = folder / "standin.json"
+    path.write_text(json.dumps(standin_fixture()))
+    return MockServer(fixtures=path)
+
+
+def base(server: Any) -> str:
+    """The account's API base on a stand-in or proxy, as a client uses it."""
+    return f"{server.url}/{ACCOUNT}"
