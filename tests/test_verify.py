@@ -226,3 +226,15 @@ def test_a_failure_half_way_leaves_no_record(standin: MockServer):
     assert "differs  POST /touchpoints/members: status: status differs: real 502, mock 200" in result.stdout
     assert "not run: an earlier step made nothing on the real API" in result.stdout
     assert records(standin) == before
+
+
+def test_the_ci_recipe_runs_verify_with_the_keys_from_secrets():
+    import yaml
+    from readme_blocks import blocks
+
+    (recipe,) = [b for b in blocks(Path(__file__).resolve().parent.parent / "docs" / "contract.md") if b.lang == "yaml"]
+    workflow = yaml.safe_load(recipe.text)
+    assert workflow[True]["schedule"][0]["cron"]  # YAML reads the key `on` as True
+    (step,) = [s for s in workflow["jobs"]["verify"]["steps"] if "emma-mock verify" in s.get("run", "")]
+    assert step["env"] == {"EMMA_PUBLIC_KEY": "${{ secrets.EMMA_PUBLIC_KEY }}",
+                           "EMMA_PRIVATE_KEY": "${{ secrets.EMMA_PRIVATE_KEY }}"}
