@@ -238,3 +238,13 @@ def test_progress_is_a_bar_on_a_terminal(standin: MockServer, tmp_path: Path):
     os.close(main)
     assert process.returncode == 0
     assert b"\rcapture: [" in shown and b"] 5/5 members' touchpoints" in shown, shown
+
+
+def test_help_explains_each_command_in_a_screen():
+    for command in ([], ["capture"], ["verify"], ["serve"]):
+        result = subprocess.run([str(BIN / "emma-mock"), *command, "--help"], capture_output=True, text=True,
+                                timeout=30, env={**os.environ, "COLUMNS": "100"})
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.split("\n")) <= 50, result.stdout
+    main_help = subprocess.run([str(BIN / "emma-mock"), "--help"], capture_output=True, text=True, timeout=30).stdout
+    assert "emma-mock {capture,verify} URL" in main_help and "`verify URL` compares" in " ".join(main_help.split())

@@ -98,6 +98,9 @@ def main(argv: Sequence[str]) -> int:
     except RequestFailed as exc:
         print(f"emma-mock {command}: {client.redact(str(exc)) if client else exc}", file=sys.stderr)
         return EXIT_DIFFERS
+    except KeyboardInterrupt:  # (verify --writes handles its own, to clean up first)
+        print(f"emma-mock {command}: interrupted; nothing was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _capture(args: argparse.Namespace, client: ApiClient, progress: Progress) -> int:
