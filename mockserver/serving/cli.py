@@ -48,8 +48,12 @@ def parser() -> argparse.ArgumentParser:
     """The options, one per field of Config, each also read from its MOCKSERVER_* variable."""
     p = argparse.ArgumentParser(
         prog="emma-mock",
+        usage="emma-mock [serve] [options] | emma-mock {capture,verify} URL ... (each with --help)",
         description="A local mock of the Emma API's touchpoints endpoints. "
-                    "Every option can also be set with the MOCKSERVER_* variable named beside it.")
+                    "Every option can also be set with the MOCKSERVER_* variable named beside it.",
+        epilog="Commands: serve (the default) serves the mock with these options; "
+               "`capture URL -o FILE` writes a fixture from an account of the real API; "
+               "`verify URL` compares the real API's answers with the mock's. See docs/contract.md.")
     for setting in SETTINGS:
         meta = setting.metadata
         option, variable = "--" + setting.name.replace("_", "-"), ENV_PREFIX + setting.name.upper()
@@ -112,8 +116,16 @@ def _cannot_listen(config: Config, error: Exception) -> str:
             "choose another with --host/--port or MOCKSERVER_HOST/MOCKSERVER_PORT (--port 0: any free port)")
 
 
+SUBCOMMANDS = ("capture", "verify")  # against the real API (mockserver.contract); `serve` or none: serve
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_config(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in SUBCOMMANDS:
+        from ..contract.cli import main as contract_main  # only these commands import it
+
+        return contract_main(args)
+    config = parse_config(args[1:] if args[:1] == ["serve"] else args)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .server import Server
 
