@@ -61,6 +61,14 @@ _ANY: dict[str, Any] = {}
 
 
 def _schemas() -> dict[str, Any]:
+    member = {
+        "account_id": _ID,
+        "member_id": _ID,
+        "email": {"type": "string"},
+        "status": {"const": "active"},
+        "member_since": _schema("Date"),
+        "fields": {"type": "object"},
+    }
     return {
         "Date": {"type": "string", "pattern": DATE_PATTERN,
                  "description": "A date as the API answers it: `@D:YYYY-MM-DDTHH:MM:SS`, UTC, no fraction.",
@@ -132,14 +140,9 @@ def _schemas() -> dict[str, Any]:
             "examples": [{"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300,
                                            "touchpoint_monetary_value": 8.0}]}],
         },
-        "Member": _object({
-            "account_id": _ID,
-            "member_id": _ID,
-            "email": {"type": "string"},
-            "status": {"const": "active"},
-            "member_since": _schema("Date"),
-            "fields": {"type": "object"},
-        }),
+        "Member": _object(member),
+        "AccountMember": _object({**member, "touchpoint_count": {
+            "type": "integer", "minimum": 0, "description": "How many touchpoints the member has."}}),
         "MemberInput": {
             "type": "object",
             "properties": {
@@ -329,6 +332,8 @@ def _parameters() -> dict[str, Any]:
         "TouchpointId": path("touchpoint_id", "A touchpoint of the account.", 3),
         "Email": path("email", "A member's email, compared case-insensitively.", "ann.smith@example.com",
                       {"type": "string", "minLength": 1}),
+        "AdminAccountId": path("account_id", "An account of the state (no credentials needed).", 100),
+        "AdminMemberId": path("member_id", "A member of that account.", 444),
         "FaultId": path("fault_id", "The id `POST /__admin/faults` answered.", 1),
         "Start": query("start", "Index of the first item (default 0).", {"type": "integer", "minimum": 0}),
         "End": query("end", f"Index past the last item (default start + {PAGE_LIMIT}; a page holds at most "
@@ -507,6 +512,34 @@ def _paths() -> dict[str, Any]:
                           _ok("The state.", _schema("State"))),
             "put": _admin("admin.put_state", "Replace the whole state with a fixture document",
                           _ok("The new state.", _schema("State")), body="StateInput", writes=True),
+        },
+        "/__admin/accounts": {
+            "get": _admin("admin.list_accounts", "A page of the accounts with their keys, in id order",
+                          _ok("A page of accounts, or their count.", _page_of("Account")),
+                          query=_PAGING, bad_query=True),
+        },
+        "/__admin/accounts/{account_id}": {
+            "get": _admin("admin.get_account", "One account with its keys",
+                          _ok("The account.", _schema("Account")), params=["AdminAccountId"], not_found=True),
+        },
+        "/__admin/accounts/{account_id}/touchpoints": {
+            "get": _admin("admin.list_account_types",
+                          "A page of an account's touchpoint types, oldest `created_at` first (ties by id)",
+                          _ok("A page of touchpoint types, or their count.", _page_of("TouchpointType")),
+                          params=["AdminAccountId"], query=_PAGING, bad_query=True, not_found=True),
+        },
+        "/__admin/accounts/{account_id}/members": {
+            "get": _admin("admin.list_account_members",
+                          "A page of an account's members in id order, each with its touchpoint count",
+                          _ok("A page of members, or their count.", _page_of("AccountMember")),
+                          params=["AdminAccountId"], query=_PAGING, bad_query=True, not_found=True),
+        },
+        "/__admin/accounts/{account_id}/members/{member_id}/touchpoints": {
+            "get": _admin("admin.list_account_member_touchpoints",
+                          "A page of a member's touchpoints by `touchpoint_timestamp`, then id",
+                          _ok("A page of the member's touchpoints, or their count.", _page_of("Touchpoint")),
+                          params=["AdminAccountId", "AdminMemberId"], query=_PAGING, bad_query=True,
+                          not_found=True),
         },
         "/__admin/requests": {
             "get": _admin("admin.list_requests", "The journal of API requests, oldest first",

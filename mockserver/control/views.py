@@ -13,7 +13,7 @@ from ..core.dates import DateError, format_date, parse_datetime
 from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
 from ..core.globs import MAX_GLOB
-from ..serving.wire import json_body, json_object, reply
+from ..serving.wire import json_body, json_object, listing, page, reply
 from .mock import current_mock
 from .openapi import admin_endpoints
 from .openapi import document as openapi_document
@@ -70,6 +70,51 @@ def reset() -> Response:
 def get_state() -> Response:
     """The whole state as a fixture document."""
     return reply(mock().store.export())
+
+
+# --- the state a page at a time (the dashboard and `MockServer.connect` read these, never the whole state) ---
+
+
+@blueprint.get("/accounts")
+def list_accounts() -> Response:
+    """The accounts with their keys, in id order; paged like the API (`start`, `end`, `count`)."""
+    return listing(page(), mock().store.count_accounts, mock().store.list_accounts)
+
+
+@blueprint.get("/accounts/<id:account_id>")
+def get_account(account_id: int) -> Response:
+    """One account with its keys."""
+    return reply(mock().store.get_account(account_id))
+
+
+@blueprint.get("/accounts/<id:account_id>/touchpoints")
+def list_account_types(account_id: int) -> Response:
+    """An account's touchpoint types in the API's order, paged like the API."""
+    store = mock().store
+    store.get_account(account_id)
+    return listing(page(), lambda: store.count_touchpoint_types(account_id),
+                   lambda start, end: store.list_touchpoint_types(account_id, start, end))
+
+
+@blueprint.get("/accounts/<id:account_id>/members")
+def list_account_members(account_id: int) -> Response:
+    """An account's members in id order, each with its `touchpoint_count`; paged like the API."""
+    store = mock().store
+    store.get_account(account_id)
+
+    def members(start: int, end: int) -> list[dict[str, Any]]:
+        return [{**member, "touchpoint_count": store.count_member_touchpoints(account_id, member["member_id"])}
+                for member in store.list_members(account_id, start, end)]
+
+    return listing(page(), lambda: store.count_members(account_id), members)
+
+
+@blueprint.get("/accounts/<id:account_id>/members/<id:member_id>/touchpoints")
+def list_account_member_touchpoints(account_id: int, member_id: int) -> Response:
+    """A member's touchpoints in the API's order, paged like the API."""
+    store = mock().store
+    return listing(page(), lambda: store.count_member_touchpoints(account_id, member_id),
+                   lambda start, end: store.member_touchpoints(account_id, member_id, start, end))
 
 
 @blueprint.put("/state")

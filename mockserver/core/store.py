@@ -304,6 +304,23 @@ class Store:
         with self._lock:
             return list(self._records["accounts"].values())
 
+    def list_accounts(self, start: int = 0, end: int | None = None) -> list[JSONObject]:
+        """A page of the accounts, keys included, in id order (the control API's view; accounts are few)."""
+        with self._lock:
+            accounts = self._records["accounts"]
+            return [accounts[i] for i in sorted(accounts)[start:end]]
+
+    def count_accounts(self) -> int:
+        with self._lock:
+            return len(self._records["accounts"])
+
+    def get_account(self, account_id: int) -> JSONObject:
+        with self._lock:
+            account = self._records["accounts"].get(account_id)
+            if account is None:
+                raise NotFound(f"no account {account_id}")
+            return account
+
     def _owned(self, collection: str, account_id: int, record_id: int, what: str) -> JSONObject:
         """The record if it exists in this account; otherwise 404, never another account's data."""
         record = self._records[collection].get(record_id)

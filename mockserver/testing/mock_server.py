@@ -16,6 +16,7 @@ import requests
 
 from ..config import Config
 from ..control.mock import Mock, mock_of
+from ..core.errors import NotFound
 from ..core.fixtures import DEFAULT_FIXTURE
 from ..serving.app import create_app
 from ..serving.server import Server
@@ -47,17 +48,27 @@ class MockClient:
 
     @property
     def accounts(self) -> list[dict[str, Any]]:
-        """Every account of the mock's state, keys included."""
+        """Every account of the mock's state, keys included (read a page of accounts at a time)."""
+        accounts: list[dict[str, Any]] = []
+        while True:
+            page: list[dict[str, Any]] = self._admin("GET", "accounts", params={"start": len(accounts)})
+            accounts += page
+            if not page:
+                return accounts
+
+    def _first_account(self) -> dict[str, Any] | None:
+        """The first account of the state (by id), cached until the next reset or load."""
         if self._accounts is None:
-            self._accounts = self._admin("GET", "state")["accounts"]
-        return self._accounts
+            self._accounts = self._admin("GET", "accounts", params={"end": 1})
+        return self._accounts[0] if self._accounts else None
 
     @property
     def account_id(self) -> int:
         """The first account of the state (100 with the default fixture)."""
-        if not self.accounts:
+        first = self._first_account()
+        if first is None:
             raise LookupError("the mock's state has no account")
-        account_id: int = self.accounts[0]["account_id"]
+        account_id: int = first["account_id"]
         return account_id
 
     @property
@@ -67,10 +78,17 @@ class MockClient:
 
     def auth_for(self, account_id: int) -> tuple[str, str]:
         """The keys of another account of the state."""
-        for account in self.accounts:
-            if account["account_id"] == account_id:
-                return account["public_key"], account["private_key"]
-        raise KeyError(f"no account {account_id} in the mock's state")
+        account = self._account(account_id)
+        if account is None:
+            raise KeyError(f"no account {account_id} in the mock's state")
+        return account["public_key"], account["private_key"]
+
+    def _account(self, account_id: int) -> dict[str, Any] | None:
+        try:
+            account: dict[str, Any] = self._admin("GET", f"accounts/{int(account_id)}")
+        except LookupError:
+            return None
+        return account
 
     @property
     def base_url(self) -> str:
@@ -86,13 +104,17 @@ class MockClient:
         except requests.ConnectionError:
             raise ConnectionError(f"no emma-mock answers at {self.url}: is it running, and is this its "
                                   "URL and port?") from None
+        if response.status_code == 404 and path.startswith("accounts/"):
+            raise LookupError(response.json().get("error", "not found"))
         if response.status_code >= 400:
             raise AssertionError(f"{method} /__admin/{path} failed: {response.status_code} {response.text}")
         return response.json()
 
     def _authenticate_session(self) -> None:
+        """Let `session` speak as the first account (read as one small page, never the whole state)."""
         self._accounts = None
-        self.session.auth = self.auth if self.accounts else None
+        first = self._first_account()
+        self.session.auth = (first["public_key"], first["private_key"]) if first else None
 
     def reset(self) -> None:
         """Back to the fixtures: data, id sequences, journal, faults, clock and rate limit."""
@@ -238,11 +260,17 @@ class MockServer(MockClient):
     @property
     def accounts(self) -> list[dict[str, Any]]:
         """Every account of the loaded state, keys included (read in process)."""
-        return self._mock.store.accounts()
+        return self._mock.store.list_accounts()
 
-    def _authenticate_session(self) -> None:
-        accounts = self.accounts
-        self.session.auth = (accounts[0]["public_key"], accounts[0]["private_key"]) if accounts else None
+    def _first_account(self) -> dict[str, Any] | None:
+        first = self._mock.store.list_accounts(0, 1)
+        return first[0] if first else None
+
+    def _account(self, account_id: int) -> dict[str, Any] | None:
+        try:
+            return self._mock.store.get_account(account_id)
+        except NotFound:
+            return None
 
     def reset(self) -> None:
         """Back to the fixtures: data, id sequences, journal, faults, clock and rate limit.

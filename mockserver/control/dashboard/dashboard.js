@@ -1,9 +1,14 @@
 // The emma-mock dashboard: reads everything from /__admin, polls /__admin/changes, never holds a connection.
 // Every piece of data is put in the page as text (never as HTML): the journal shows what any client sent.
+// It reads only the page of state it shows (accounts, types, members, a member's touchpoints), never the
+// whole state but for "Download state"; what it offers to copy is built in builders.js.
+
+import { curlLine, entryCurl, entryPytest, parseExact, pathAccount, queryString } from "./builders.js";
 
 const TOKEN_KEY = "emma-mock-admin-token";
 const POLL_MS = 600;
 const PAGE = 5; // rows per page of the data tables (start/end like the API)
+const ACCOUNTS_PAGE = 10;
 const JOURNAL_SHOWN = 1000;
 
 const $ = (selector) => document.querySelector(selector);
@@ -11,9 +16,15 @@ let token = sessionStorage.getItem(TOKEN_KEY) || "";
 let locked = false;
 let timer = null;
 const seen = { state: null, requests: 0, controls: null, cleared: null };
-const view = { state: null, account: null, pages: {}, journal: [], clock: null, clockAt: 0, operations: [] };
+const view = { loaded: false, accounts: [], account: null, member: null, keys: new Map(), pages: {}, journal: [],
+  clock: null, clockAt: 0, operations: [] };
 
 class Locked extends Error {}
+
+/** A value as text: a number JSON.parse would have rounded is kept as the server wrote it (parseExact). */
+function text(value) {
+  return typeof JSON.isRawJSON === "function" && JSON.isRawJSON(value) ? value.rawJSON : String(value);
+}
 
 /** An element with attributes and children (strings become text nodes). */
 function el(tag, attrs = {}, ...children) {
@@ -26,7 +37,7 @@ function el(tag, attrs = {}, ...children) {
     else node.setAttribute(key, value);
   }
   for (const child of children.flat(Infinity)) {
-    if (child !== undefined && child !== null) node.append(child instanceof Node ? child : String(child));
+    if (child !== undefined && child !== null) node.append(child instanceof Node ? child : text(child));
   }
   return node;
 }
@@ -41,7 +52,8 @@ function toast(message, bad = false) {
 
 // --- the control API ------------------------------------------------------------------
 
-async function admin(method, path, body) {
+/** A control API call; its JSON answer (numbers kept exact), or with `raw` the bytes as the server sent them. */
+async function admin(method, path, body, raw = false) {
   const headers = {};
   if (token) headers["X-Admin-Token"] = token;
   const init = { method, headers, credentials: "omit", cache: "no-store" };
@@ -50,7 +62,8 @@ async function admin(method, path, body) {
     headers["Content-Type"] = "application/json";
   }
   const response = await fetch(`/__admin/${path}`, init);
-  const data = await response.json().catch(() => null);
+  if (raw && response.ok) return response.blob();
+  const data = await response.text().then(parseExact).catch(() => null);
   if (response.status === 401) {
     askForToken(token ? "That token was refused; check MOCKSERVER_ADMIN_TOKEN." : "");
     throw new Locked("locked");
@@ -74,7 +87,7 @@ async function act(work, done) {
 function askForToken(message) {
   locked = true;
   clearTimeout(timer);
-  view.state = null;
+  view.loaded = false;
   $("#main").hidden = true;
   $("#reset").hidden = true;
   $("#accounts").replaceChildren();
@@ -117,11 +130,11 @@ async function pollOnce(schedule) {
       view.journal = [];
       $("#journal").replaceChildren();
     }
-    if (changes.state !== seen.state || !view.state) {
-      const state = await admin("GET", "state");
+    if (changes.state !== seen.state || !view.loaded) {
+      view.keys.clear(); // an upload or reset may have changed them
+      await loadAccounts();
       seen.state = changes.state;
-      view.state = state;
-      renderState();
+      view.loaded = true;
     }
     if (changes.requests > seen.requests) {
       const fresh = await admin("GET", `requests?after=${seen.requests}`);
@@ -157,169 +170,135 @@ function setLive(ok, why = "") {
   live.title = why;
 }
 
-// --- state ------------------------------------------------------------------------------
+// --- state, a page at a time ---------------------------------------------------------------
 
-function accountKeys(accountId) {
-  const accounts = view.state ? view.state.accounts : [];
-  return accounts.find((account) => account.account_id === accountId);
+const idText = (id) => (id === null || id === undefined ? "" : text(id));
+
+/** A page of a control API list: its total, then the rows of view.pages[key] (kept inside the list). */
+async function fetchPage(path, key, size = PAGE) {
+  const total = await admin("GET", `${path}?count=true`);
+  const start = Math.min(view.pages[key] || 0, Math.max(0, Math.floor((total - 1) / size) * size));
+  view.pages[key] = start;
+  const rows = total ? await admin("GET", `${path}?start=${start}&end=${start + size}`) : [];
+  return { rows, total, start, size };
 }
 
-function renderState() {
-  const { accounts } = view.state;
-  if (!accounts.some((account) => account.account_id === view.account)) {
-    view.account = accounts.length ? accounts[0].account_id : null;
+/** Work that reads pages runs in the polls' queue, so two never interleave their rendering. */
+function refresh(work) {
+  polls = polls.then(work).catch((error) => {
+    if (!(error instanceof Locked)) toast(error.message, true);
+  });
+  return polls;
+}
+
+/** The account's keys (for a journal entry's curl line): from the page shown, else asked once. */
+async function keysOf(accountId) {
+  if (accountId === null) return null;
+  const key = String(accountId);
+  const shown = view.accounts.find((account) => idText(account.account_id) === key);
+  if (shown) return shown;
+  if (!view.keys.has(key)) view.keys.set(key, await admin("GET", `accounts/${key}`).catch(() => null));
+  return view.keys.get(key);
+}
+
+async function loadAccounts() {
+  const page = await fetchPage("accounts", "accounts", ACCOUNTS_PAGE);
+  view.accounts = page.rows;
+  if (!view.accounts.some((account) => idText(account.account_id) === view.account)) {
+    view.account = view.accounts.length ? idText(view.accounts[0].account_id) : null;
+    view.member = null;
+    for (const key of ["types", "members", "touchpoints"]) view.pages[key] = 0;
   }
+  renderAccounts(page);
+  await loadData();
+}
+
+function renderAccounts(page) {
+  const accounts = page.rows;
   for (const select of [$("#account"), $("#try-account")]) {
     select.replaceChildren(...accounts.map((account) =>
-      el("option", { value: account.account_id, selected: account.account_id === view.account },
-        `${account.account_id} ${account.name}`)));
+      el("option", { value: idText(account.account_id), selected: idText(account.account_id) === view.account },
+        `${idText(account.account_id)} ${account.name ?? ""}`)));
   }
-  $("#accounts").replaceChildren(accounts.length ? el("table", { class: "accounts" },
+  $("#accounts").replaceChildren(accounts.length ? el("div", {}, el("table", { class: "accounts" },
     el("thead", {}, el("tr", {}, ["Account", "Name", "Public key", "Private key"].map((h) => el("th", {}, h)))),
     el("tbody", {}, accounts.map((account) => {
-      const line = `curl -u ${account.public_key}:${account.private_key} ${location.origin}/${account.account_id}/touchpoints`;
+      const id = idText(account.account_id);
+      const line = curlLine({ url: `${location.origin}/${id}/touchpoints`,
+        user: `${account.public_key}:${account.private_key}` });
       return [el("tr", { class: "keys" },
-        el("td", {}, account.account_id), el("td", {}, account.name),
+        el("td", {}, id), el("td", {}, account.name ?? ""),
         el("td", {}, el("code", {}, account.public_key)), el("td", {}, el("code", {}, account.private_key))),
       el("tr", {}, el("td", { colspan: 4, class: "curl-cell" },
-        el("button", { type: "button", class: "small", "aria-label": `Copy the curl line of account ${account.account_id}`,
-          onclick: () => copy(line) }, "Copy"), " ", el("code", { class: "curl-line" }, line)))];
-    }))) : el("p", { class: "muted" }, "No accounts: upload a state with at least one."));
-  renderData();
+        el("button", { type: "button", class: "small", "aria-label": `Copy the curl line of account ${id}`,
+          onclick: () => copy(line) }, "Copy"), " ", el("code", { class: "curl-line", "data-curl": line }, line)))];
+    }))), page.total > page.size ? pagerBar("accounts", page, loadAccounts) : null)
+    : el("p", { class: "muted" }, "No accounts: upload a state with at least one."));
   const accountInput = $("#try-params input[name=account_id]");
   if (accountInput && !accountInput.value) accountInput.value = view.account ?? "";
 }
 
-function pager(key, rows, columns, render) {
-  const total = rows.length;
-  let start = Math.min(view.pages[key] || 0, Math.max(0, Math.floor((total - 1) / PAGE) * PAGE));
-  view.pages[key] = start;
-  const end = Math.min(start + PAGE, total);
-  const go = (to) => () => { view.pages[key] = to; renderData(); };
-  return el("div", { class: "paged", id: `${key}-page` },
-    el("table", {}, el("thead", {}, el("tr", {}, columns.map((c) => el("th", {}, c)))),
-      el("tbody", {}, total ? rows.slice(start, end).map(render)
-        : el("tr", {}, el("td", { colspan: columns.length, class: "muted" }, "none")))),
-    el("div", { class: "pager" },
-      el("button", { type: "button", class: "small", disabled: start === 0, onclick: go(start - PAGE),
-        "aria-label": `Previous page of ${key}` }, "‹ prev"),
-      el("span", { class: "muted" }, total ? `start=${start} end=${end} of ${total}` : "0 items"),
-      el("button", { type: "button", class: "small", disabled: end >= total, onclick: go(start + PAGE),
-        "aria-label": `Next page of ${key}` }, "next ›")));
+function pagerBar(key, { total, start, size, rows }, reload) {
+  const end = start + rows.length;
+  const go = (to) => () => { view.pages[key] = to; refresh(reload); };
+  return el("div", { class: "pager" },
+    el("button", { type: "button", class: "small", disabled: start === 0, onclick: go(Math.max(0, start - size)),
+      "aria-label": `Previous page of ${key}` }, "‹ prev"),
+    el("span", { class: "muted" }, total ? `start=${start} end=${end} of ${total}` : "0 items"),
+    el("button", { type: "button", class: "small", disabled: end >= total, onclick: go(start + size),
+      "aria-label": `Next page of ${key}` }, "next ›"));
 }
 
-function renderData() {
-  const state = view.state;
+function pager(key, page, columns, render) {
+  return el("div", { class: "paged", id: `${key}-page` },
+    el("table", {}, el("thead", {}, el("tr", {}, columns.map((c) => el("th", {}, c)))),
+      el("tbody", {}, page.total ? page.rows.map(render)
+        : el("tr", {}, el("td", { colspan: columns.length, class: "muted" }, "none")))),
+    pagerBar(key, page, loadData));
+}
+
+const EMPTY = { rows: [], total: 0, start: 0, size: PAGE };
+
+/** The shown account's types and members, and the shown member's touchpoints: one page each. */
+async function loadData() {
   const id = view.account;
-  const mine = (record) => record.account_id === id;
-  // In the API's own order: types oldest first (ties by id); members and touchpoints by id.
-  const types = state.touchpoint_types.filter(mine).sort((a, b) =>
-    a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.touchpoint_type_id - b.touchpoint_type_id);
-  const members = state.members.filter(mine);
-  const touchpoints = state.touchpoints.filter(mine);
-  const typeName = new Map(types.map((t) => [t.touchpoint_type_id, t.type_name]));
-  const email = new Map(members.map((m) => [m.member_id, m.email]));
-  const perMember = new Map();
-  for (const t of touchpoints) perMember.set(t.member_id, (perMember.get(t.member_id) || 0) + 1);
+  if (id === null) {
+    for (const key of ["types", "members", "touchpoints"]) $(`#${key}`).replaceChildren(pager(key, EMPTY, [], null));
+    $("#touchpoints-of").textContent = "";
+    return;
+  }
+  const [types, members] = await Promise.all([fetchPage(`accounts/${id}/touchpoints`, "types"),
+    fetchPage(`accounts/${id}/members`, "members")]);
+  if (!members.rows.some((m) => idText(m.member_id) === view.member)) {
+    view.member = members.rows.length ? idText(members.rows[0].member_id) : null;
+    view.pages.touchpoints = 0;
+  }
+  const member = view.member;
+  const touchpoints = member === null ? EMPTY
+    : await fetchPage(`accounts/${id}/members/${member}/touchpoints`, "touchpoints");
+  const typeName = new Map(types.rows.map((t) => [idText(t.touchpoint_type_id), t.type_name]));
   $("#types").replaceChildren(pager("types", types, ["Id", "Type name", "Display name", "Created"],
     (t) => el("tr", {}, el("td", {}, t.touchpoint_type_id), el("td", {}, el("code", {}, t.type_name)),
       el("td", {}, t.display_name), el("td", {}, t.created_at))));
   $("#members").replaceChildren(pager("members", members, ["Id", "Email", "Status", "Touchpoints"],
-    (m) => el("tr", {}, el("td", {}, m.member_id), el("td", {}, m.email), el("td", {}, m.status ?? ""),
-      el("td", {}, perMember.get(m.member_id) || 0))));
-  $("#touchpoints").replaceChildren(pager("touchpoints", touchpoints, ["Id", "Member", "Type", "Timestamp"],
-    (t) => el("tr", {}, el("td", {}, t.touchpoint_id), el("td", {}, email.get(t.member_id) ?? t.member_id),
-      el("td", {}, typeName.get(t.touchpoint_type_id) ?? t.touchpoint_type_id), el("td", {}, t.touchpoint_timestamp))));
+    (m) => el("tr", { class: idText(m.member_id) === member ? "chosen" : null },
+      el("td", {}, m.member_id), el("td", {}, m.email), el("td", {}, m.status ?? ""),
+      el("td", {}, el("button", { type: "button", class: "small link", "data-member": idText(m.member_id),
+        "aria-label": `Show the touchpoints of member ${idText(m.member_id)}`,
+        onclick: () => { view.member = idText(m.member_id); view.pages.touchpoints = 0; refresh(loadData); } },
+      m.touchpoint_count)))));
+  const shown = members.rows.find((m) => idText(m.member_id) === member);
+  $("#touchpoints-of").textContent = shown ? `of ${shown.email}` : "";
+  $("#touchpoints").replaceChildren(pager("touchpoints", touchpoints, ["Id", "Type", "Timestamp", "Value"],
+    (t) => el("tr", {}, el("td", {}, t.touchpoint_id),
+      el("td", {}, typeName.get(idText(t.touchpoint_type_id)) ?? t.touchpoint_type_id),
+      el("td", {}, t.touchpoint_timestamp), el("td", {}, t.touchpoint_monetary_value ?? ""))));
 }
 
 // --- journal ----------------------------------------------------------------------------
 
 function statusClass(status) {
   return status === null ? "status s0" : `status s${String(status)[0]}`;
-}
-
-function queryString(query) {
-  const pairs = [];
-  for (const [name, value] of Object.entries(query || {})) {
-    for (const one of Array.isArray(value) ? value : [value]) {
-      pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(one)}`);
-    }
-  }
-  return pairs.length ? `?${pairs.join("&")}` : "";
-}
-
-function pathUrl(path) {
-  return path.split("/").map((part) => encodeURIComponent(part)).join("/");
-}
-
-function header(headers, name) {
-  const found = Object.keys(headers || {}).find((key) => key.toLowerCase() === name);
-  return found === undefined ? undefined : headers[found];
-}
-
-function shellQuote(text) {
-  return /^[A-Za-z0-9_@%+=:,./?&-]+$/.test(text) ? text : `'${String(text).replace(/'/g, "'\\''")}'`;
-}
-
-function bodyText(body) {
-  return typeof body === "string" ? body : JSON.stringify(body);
-}
-
-/** The replay's credentials: the account's real keys (masked in the journal), or placeholders. */
-function replayAuth(entry) {
-  if (header(entry.headers, "authorization") === undefined) return null;
-  const match = /^\/([0-9]+)(\/|$)/.exec(entry.path);
-  const account = match && accountKeys(Number(match[1]));
-  if (!account || entry.status === 401) return { accountId: null, keys: "PUBLIC:PRIVATE" };
-  return { accountId: account.account_id, keys: `${account.public_key}:${account.private_key}` };
-}
-
-function entryCurl(entry) {
-  const words = ["curl", "-sS"];
-  words.push(...(entry.method === "HEAD" ? ["-I"] : ["-X", entry.method]));
-  const auth = replayAuth(entry);
-  if (auth) words.push("-u", shellQuote(auth.keys));
-  const type = header(entry.headers, "content-type");
-  if (type) words.push("-H", shellQuote(`Content-Type: ${type}`));
-  if (entry.body !== null) words.push("--data-binary", shellQuote(bodyText(entry.body)));
-  words.push(shellQuote(location.origin + pathUrl(entry.path) + queryString(entry.query)));
-  return words.join(" ");
-}
-
-/** A JSON value as a Python literal. */
-function py(value) {
-  if (value === null || value === undefined) return "None";
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(py).join(", ")}]`;
-  return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${py(item)}`).join(", ")}}`;
-}
-
-function entryPytest(entry) {
-  const name = `${entry.method} ${entry.path}`.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
-  const args = [`        ${JSON.stringify(entry.method)}, emma_mock.url + ${JSON.stringify(pathUrl(entry.path))},`];
-  if (Object.keys(entry.query || {}).length) args.push(`        params=${py(entry.query)},`);
-  const auth = replayAuth(entry);
-  if (auth) {
-    args.push(auth.accountId === null ? `        auth=("PUBLIC", "PRIVATE"),`
-      : `        auth=emma_mock.auth_for(${auth.accountId}),`);
-  }
-  if (entry.body !== null) {
-    const type = header(entry.headers, "content-type");
-    if (type) args.push(`        headers={"Content-Type": ${JSON.stringify(type)}},`);
-    args.push(`        data=${JSON.stringify(bodyText(entry.body))},`);
-  }
-  let check;
-  if (entry.response_body === null) check = `    assert response.content == b""`;
-  else if (typeof entry.response_body === "string" && !/json/.test(header(entry.response_headers, "content-type") || "")) {
-    check = `    assert response.text == ${JSON.stringify(entry.response_body)}`;
-  } else check = `    assert response.json() == ${py(entry.response_body)}`;
-  return ["import requests", "", "",
-    `def test_replay_${name || "request"}(emma_mock):`,
-    "    response = requests.request(", ...args, "        timeout=10,", "    )",
-    `    assert response.status_code == ${entry.status === null ? "None  # the connection was dropped" : entry.status}`,
-    check, ""].join("\n");
 }
 
 function pretty(value) {
@@ -332,9 +311,9 @@ function headersText(headers) {
   return lines.length ? lines.join("\n") : "(none)";
 }
 
-function entryDetail(entry) {
-  const curl = entryCurl(entry);
-  const test = entryPytest(entry);
+function entryDetail(entry, account) {
+  const curl = entryCurl(entry, location.origin, account);
+  const test = entryPytest(entry, account);
   return el("div", { class: "detail" },
     el("div", { class: "actions" },
       el("button", { type: "button", class: "small copy-curl", onclick: () => copy(curl, "curl command copied") },
@@ -360,10 +339,12 @@ function entryElement(entry) {
       el("span", { class: "method" }, entry.method),
       el("span", { class: "path" }, entry.path + queryString(entry.query)),
       entry.fault !== null ? el("span", { class: "pill warn fault" }, `fault ${entry.fault}`) : null,
-      el("span", { class: "muted duration" }, `${entry.duration_ms} ms`),
+      el("span", { class: "muted duration" }, `${text(entry.duration_ms)} ms`),
       el("time", { class: "muted" }, entry.time.slice(3).replace("T", " "))));
-  details.addEventListener("toggle", () => {
-    if (details.open && !details.querySelector(".detail")) details.append(entryDetail(entry));
+  details.addEventListener("toggle", async () => {
+    if (!details.open || details.dataset.opened) return;
+    details.dataset.opened = "true";
+    details.append(entryDetail(entry, await keysOf(pathAccount(entry.path))));
   });
   item.append(details);
   return item;
@@ -423,7 +404,7 @@ async function loadControls() {
   $("#clock-mode").textContent = clock.frozen ? "frozen" : "real time";
   $("#clock-mode").className = clock.frozen ? "pill warn" : "pill ok";
   tickClock();
-  $("#rate-now").textContent = rate ? `${rate.requests} requests per ${rate.per_seconds} s per account` : "none";
+  $("#rate-now").textContent = rate ? `${text(rate.requests)} requests per ${text(rate.per_seconds)} s per account` : "none";
   const show = (value) => (value === null ? "" : typeof value === "string" ? value : JSON.stringify(value));
   const columns = ["Id", "Method", "Path", "Status", "Delay ms", "Action", "Times left", "Probability", "Seed",
     "Body", "Matched", ""];
@@ -463,11 +444,11 @@ function faultSpec() {
   return spec;
 }
 
+/** The state as the server's bytes: no JSON round trip that would round an id past 2^53 or write 1e+30. */
 function downloadState() {
   return act(async () => {
-    const state = await admin("GET", "state");
-    const link = el("a", { href: URL.createObjectURL(new Blob([JSON.stringify(state, null, 2)],
-      { type: "application/json" })), download: "emma-mock-state.json" });
+    const bytes = await admin("GET", "state", undefined, true);
+    const link = el("a", { href: URL.createObjectURL(bytes), download: "emma-mock-state.json" });
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }, "State downloaded");
@@ -500,10 +481,11 @@ function wireControls() {
   });
   $("#faults-clear").addEventListener("click", () => act(() => admin("DELETE", "faults"), "Faults removed"));
   $("#account").addEventListener("change", (event) => {
-    view.account = Number(event.target.value);
-    view.pages = {};
+    view.account = event.target.value;
+    view.member = null;
+    for (const key of ["types", "members", "touchpoints"]) view.pages[key] = 0;
     $("#try-account").value = event.target.value;
-    renderData();
+    refresh(loadData);
     fillTry();
   });
   $("#try-account").addEventListener("change", fillTry);
@@ -584,27 +566,26 @@ async function sendTry() {
   }
   const url = location.origin + path + queryString(query);
   const headers = {};
-  const words = ["curl", "-sS", "-X", op.method];
+  const request = { method: op.method, url };
   if (path.startsWith("/__admin")) {
     if (token) {
       headers["X-Admin-Token"] = token;
-      words.push("-H", '"X-Admin-Token: $MOCKSERVER_ADMIN_TOKEN"');
+      request.adminToken = true; // the line reads it from $MOCKSERVER_ADMIN_TOKEN: the token is not shown
     }
   } else {
-    const account = accountKeys(Number($("#try-account").value));
+    const account = await keysOf($("#try-account").value || null);
     if (account) {
       headers.Authorization = `Basic ${btoa(`${account.public_key}:${account.private_key}`)}`;
-      words.push("-u", shellQuote(`${account.public_key}:${account.private_key}`));
+      request.user = `${account.public_key}:${account.private_key}`;
     }
   }
   const init = { method: op.method, headers, credentials: "omit", cache: "no-store" };
   if (op.body !== undefined) {
     init.body = $("#try-body").value;
     headers["Content-Type"] = "application/json";
-    words.push("-H", "'Content-Type: application/json'", "--data-binary", shellQuote(init.body));
+    Object.assign(request, { contentType: "application/json", body: init.body });
   }
-  words.push(shellQuote(url));
-  $("#try-curl").textContent = words.join(" ");
+  $("#try-curl").textContent = curlLine(request);
   const started = performance.now();
   try {
     const response = await fetch(url, init);

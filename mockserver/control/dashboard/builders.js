@@ -1,0 +1,156 @@
+// Pure builders of everything the dashboard offers to copy: shell words, curl lines, pytest tests, and the
+// exact reading of the journal they are made from. No DOM and no requests here: the browser tests run
+// these functions on generated inputs and run the lines they make in bash.
+
+/** Characters a POSIX shell reads as themselves in a word: no quote, glob, expansion, operator or `~`. */
+const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Text that can be written out as UTF-8: each lone surrogate (half a character) becomes U+FFFD. */
+export function wellFormed(text) {
+  return String(text).replace(LONE_SURROGATE, "\uFFFD");
+}
+
+/**
+ * One word for a POSIX shell: as it is when every character is plain, else inside single quotes,
+ * where nothing is special but the quote itself (written '\''). A shell word cannot hold NUL: a NUL
+ * shows as U+FFFD (curlLine keeps a body's NULs by piping it in; no other word can carry one).
+ */
+export function shellWord(text) {
+  const word = wellFormed(text).replaceAll("\0", "\uFFFD");
+  return PLAIN.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** printf %b's argument that prints `text` exactly, NULs included (a backslash is the only escape). */
+function printfBytes(text) {
+  return wellFormed(text).replaceAll("\\", "\\\\").replaceAll("\0", "\\0000");
+}
+
+/**
+ * The words of a curl command that sends this request, and what it reads on standard input (or null).
+ * `request`: { method, url, user ("public:private", or null), contentType (null: curl sends none),
+ * body (text, or null), adminToken (true: the X-Admin-Token header from $MOCKSERVER_ADMIN_TOKEN) }.
+ * --path-as-is keeps `..` segments, -g keeps brackets, --data-raw never reads a file for a leading `@`,
+ * and every value sits after its option, so a leading `-` is never read as an option.
+ */
+export function curlCommand({ method = "GET", url, user = null, contentType = null, body = null }) {
+  const words = ["curl", "-sS", "-g", "--path-as-is"];
+  if (method === "HEAD" && body === null) words.push("-I"); // -X HEAD would wait for a body
+  else if (method !== "GET" || body !== null) words.push("-X", method);
+  if (user !== null) words.push("-u", user);
+  if (contentType !== null) words.push("-H", `Content-Type: ${contentType}`);
+  else if (body !== null) words.push("-H", "Content-Type:"); // the request had none: drop curl's form type
+  let stdin = null;
+  if (body !== null && body.includes("\0")) {
+    words.push("--data-binary", "@-");
+    stdin = body;
+  } else if (body !== null) {
+    words.push("--data-raw", body);
+  }
+  words.push("--url", url);
+  return { words, stdin };
+}
+
+/** The curl command as one line to paste into a POSIX shell: it runs curl with exactly those words. */
+export function curlLine(request) {
+  const { words, stdin } = curlCommand(request);
+  let line = words.map(shellWord).join(" ");
+  if (request.adminToken) line = line.replace(/^curl /, `curl -H "X-Admin-Token: $MOCKSERVER_ADMIN_TOKEN" `);
+  return stdin === null ? line : `printf %b ${shellWord(printfBytes(stdin))} | ${line}`;
+}
+
+// --- the journal's entries ---------------------------------------------------------------------
+
+/** JSON as the server wrote it: a number that a JavaScript number would change (an id past 2^53,
+ *  1.0, 1e+30) is kept as its own text, which JSON.stringify writes back as it came. */
+export function parseExact(text) {
+  if (typeof JSON.rawJSON !== "function") return JSON.parse(text);
+  return JSON.parse(text, (key, value, context) => (typeof value === "number" && context
+    && JSON.stringify(value) !== context.source ? JSON.rawJSON(context.source) : value));
+}
+
+export function queryString(query) {
+  const pairs = [];
+  for (const [name, value] of Object.entries(query || {})) {
+    for (const one of Array.isArray(value) ? value : [value]) {
+      pairs.push(`${encodeURIComponent(wellFormed(name))}=${encodeURIComponent(wellFormed(one))}`);
+    }
+  }
+  return pairs.length ? `?${pairs.join("&")}` : "";
+}
+
+/** A journal path as a URL path: each segment percent-encoded, `.` and `..` kept (see --path-as-is). */
+export function pathUrl(path) {
+  return path.split("/").map((part) => encodeURIComponent(wellFormed(part))).join("/");
+}
+
+export function header(headers, name) {
+  const found = Object.keys(headers || {}).find((key) => key.toLowerCase() === name);
+  return found === undefined ? null : headers[found];
+}
+
+export function bodyText(body) {
+  return typeof body === "string" ? body : JSON.stringify(body);
+}
+
+/** The account a journal path names (`/100/...`), or null. */
+export function pathAccount(path) {
+  const match = /^\/([0-9]{1,18})(\/|$)/.exec(path);
+  return match ? Number(match[1]) : null;
+}
+
+/** The replay's credentials: the account's keys (masked in the journal), placeholders, or null (none sent). */
+function replayAuth(entry, account) {
+  if (header(entry.headers, "authorization") === null) return null;
+  if (!account || entry.status === 401) return { accountId: null, keys: "PUBLIC:PRIVATE" };
+  return { accountId: account.account_id, keys: `${account.public_key}:${account.private_key}` };
+}
+
+/** The curl request of a journal entry; `account`: the keys of the account its path names, or null. */
+export function entryRequest(entry, origin, account) {
+  const auth = replayAuth(entry, account);
+  return { method: entry.method, url: origin + pathUrl(entry.path) + queryString(entry.query),
+    user: auth && auth.keys, contentType: header(entry.headers, "content-type"),
+    body: entry.body === null ? null : bodyText(entry.body) };
+}
+
+export function entryCurl(entry, origin, account) {
+  return curlLine(entryRequest(entry, origin, account));
+}
+
+/** A JSON value as a Python literal (a JSON string is a Python string literal; so is a number's text). */
+export function py(value) {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof JSON.isRawJSON === "function" && JSON.isRawJSON(value)) return value.rawJSON;
+  if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(py).join(", ")}]`;
+  return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${py(item)}`).join(", ")}}`;
+}
+
+export function entryPytest(entry, account) {
+  const name = `${entry.method} ${entry.path}`.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
+  const args = [`        ${py(entry.method)}, emma_mock.url + ${py(pathUrl(entry.path))},`];
+  if (Object.keys(entry.query || {}).length) args.push(`        params=${py(entry.query)},`);
+  const auth = replayAuth(entry, account);
+  if (auth) {
+    args.push(auth.accountId === null ? `        auth=("PUBLIC", "PRIVATE"),`
+      : `        auth=emma_mock.auth_for(${auth.accountId}),`);
+  }
+  if (entry.body !== null) {
+    const type = header(entry.headers, "content-type");
+    if (type !== null) args.push(`        headers={"Content-Type": ${py(type)}},`);
+    args.push(`        data=${py(bodyText(entry.body))},`);
+  }
+  let check;
+  if (entry.response_body === null) check = `    assert response.content == b""`;
+  else if (typeof entry.response_body === "string" && !/json/.test(header(entry.response_headers, "content-type") || "")) {
+    check = `    assert response.text == ${py(entry.response_body)}`;
+  } else check = `    assert response.json() == ${py(entry.response_body)}`;
+  return ["import requests", "", "",
+    `def test_replay_${name || "request"}(emma_mock):`,
+    "    response = requests.request(", ...args, "        timeout=10,", "    )",
+    `    assert response.status_code == ${entry.status === null ? "None  # the connection was dropped" : entry.status}`,
+    check, ""].join("\n");
+}
