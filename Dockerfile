@@ -5,7 +5,7 @@
 # Configured by the same MOCKSERVER_* variables as the CLI (docker run -e ...).
 # Custom fixtures: mount a file over /fixtures/default.json, or a folder of
 # *.json files over /fixtures (files are read as uid 10001: make them
-# world-readable). A --db file belongs in /data. Details: README, "Run it in CI".
+# world-readable). A --db file belongs in /data. Details: README, "CI: the mock as a container", and docs/ci.md.
 
 # ---- build stage: source -> wheel; nothing else of it reaches the image ----
 FROM python:3.12-slim AS build

@@ -96,3 +96,12 @@ def test_a_url_with_a_path_is_refused_with_what_to_give_instead(running):
 def test_nothing_at_the_url_is_one_clear_error():
     with pytest.raises(ConnectionError, match=r"no emma-mock answers at http://127\.0\.0\.1:9"):
         MockServer.connect("http://127.0.0.1:9")
+
+
+def test_an_unreachable_url_stops_the_run_with_one_message_before_any_test(tmp_path):
+    result = run_pytest(tmp_path, USER_TESTS, "--emma-mock-url=http://127.0.0.1:9", "-p", "no:xdist")
+    output = result.stdout + result.stderr
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, output
+    assert output.count("no emma-mock answers at http://127.0.0.1:9") == 1, output
+    assert "passed" not in output and "error" not in output.replace("ERROR: --emma-mock-url", "")
+    assert not (tmp_path / "seen_url.txt").exists()

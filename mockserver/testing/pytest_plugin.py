@@ -54,12 +54,30 @@ def _fixtures(config: pytest.Config) -> Path:
     return path if path.is_absolute() else config.rootpath / path
 
 
+def _attach(config: pytest.Config, url: str) -> MockClient:
+    """The running mock at `url`; when it cannot be reached the whole run stops, saying so once."""
+    try:
+        return MockServer.connect(url, _setting(config, ADMIN_TOKEN))
+    except (ConnectionError, ValueError) as exc:
+        raise pytest.UsageError(f"--emma-mock-url: {exc}") from None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """With --emma-mock-url and tests that use the mock, check once that it answers, before any test runs."""
+    url = _setting(session.config, URL)
+    if not url:
+        return
+    if any("emma_mock_server" in getattr(item, "fixturenames", ()) for item in session.items):
+        _attach(session.config, url).close()
+
+
 @pytest.fixture(scope="session")
 def emma_mock_server(pytestconfig: pytest.Config) -> Iterator[MockClient]:
     """A mock for the whole session; state is shared between tests (see `emma_mock`)."""
     url = _setting(pytestconfig, URL)
     if url:
-        with MockServer.connect(url, _setting(pytestconfig, ADMIN_TOKEN)) as attached:
+        with _attach(pytestconfig, url) as attached:
             yield attached
         return
     with MockServer(fixtures=_fixtures(pytestconfig)) as server:
