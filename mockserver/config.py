@@ -44,6 +44,17 @@ def positive_int(value: str) -> int:
     return number
 
 
+def host_names(value: str) -> tuple[str, ...]:
+    """`--allowed-hosts`: comma-separated Host names (any case, without port), or `*` for any."""
+    names = tuple(dict.fromkeys(name.strip().lower().removesuffix(".") for name in value.split(",")
+                                if name.strip()))
+    for name in names:
+        if name != "*" and (not name.isascii() or any(char in name for char in " /:@[]*?#")):
+            raise ValueError(f"expected Host names such as mock.example.test (no port, no scheme), "
+                             f"or * for any; got {name!r}")
+    return names
+
+
 SERVERS = ("waitress", "granian")
 
 
@@ -81,6 +92,16 @@ class Config:
                                        "throughput; no drop fault, plain 400 for malformed HTTP; needs "
                                        "emma-mock[fast]; falls back to waitress when missing)", server_name,
                            metavar="{waitress,granian}")
+    allowed_hosts: tuple[str, ...] | str = _setting(
+        (), "Host names to answer besides IP addresses, localhost, *.localhost and single-label names "
+            "(comma-separated; * for any): a web page can point any other name at the mock",
+        host_names, metavar="NAMES")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.allowed_hosts, str):  # MockServer(allowed_hosts="a.test,b.test"), as the CLI reads it
+            self.allowed_hosts = host_names(self.allowed_hosts)
+        else:
+            self.allowed_hosts = host_names(",".join(self.allowed_hosts))
 
 
 SETTINGS = fields(Config)

@@ -67,7 +67,7 @@ def parser() -> argparse.ArgumentParser:
             continue
         if isinstance(default, bool):
             help_text += f"; default {'on' if default else 'off'}"
-        elif default is not None:
+        elif default not in (None, ()):
             help_text += f"; default {default}"
         p.add_argument(option, type=_argument_type(meta["parse"], variable), metavar=meta["metavar"],
                        help=help_text + ")", default=from_env if from_env is not None else default)

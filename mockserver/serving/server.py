@@ -34,11 +34,19 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
-from waitress.utilities import RequestEntityTooLarge
+from waitress.utilities import BadRequest, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
 from ..config import MAX_STATE_BYTES
 from ..core.errors import error_body
-from .control_layer import DropConnection, Environ, WSGIApp, body_cap, too_large_message
+from .control_layer import (
+    MAX_TARGET_BYTES,
+    DropConnection,
+    Environ,
+    WSGIApp,
+    body_cap,
+    target_too_long_message,
+    too_large_message,
+)
 
 CONNECTION_LIMIT = 4000  # open connections before waitress stops accepting (its default is 100)
 CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped arriving, stays open
@@ -112,6 +120,11 @@ class _JSONErrorTask(ErrorTask):
         self.write(b"" if self.request.is_head() else body)
 
 
+class _URITooLong(BadRequest):
+    code = 414
+    reason = "URI Too Long"
+
+
 class _Parser(HTTPRequestParser):
     """Waitress's parser, refusing a body over its endpoint's cap as soon as that is known."""
 
@@ -123,6 +136,12 @@ class _Parser(HTTPRequestParser):
         refusing overlong headers (431), waitress parses a made-up `GET /` instead."""
         return self.started.lstrip().partition(b" ")[0] == b"HEAD"
 
+    def _target_too_long(self, data: bytes) -> bool:
+        """Whether headers too large for waitress (its 431) are in fact a request target over 8 KiB (414)."""
+        first_line = (self.header_plus + data).lstrip().split(b"\n", 1)[0]
+        target = first_line.split(b" ", 2)[1:2]
+        return bool(target) and len(target[0]) > MAX_TARGET_BYTES
+
     def parse_header(self, header_plus: bytes) -> None:
         try:
             super().parse_header(header_plus)
@@ -133,6 +152,8 @@ class _Parser(HTTPRequestParser):
         if len(self.started.lstrip()) < 5 and len(self.started) < 4096:  # "HEAD " after any leading whitespace
             self.started += bytes(data[:4096 - len(self.started)])
         consumed: int = super().received(data)
+        if isinstance(self.error, RequestHeaderFieldsTooLarge) and self._target_too_long(data):
+            self.error = _URITooLong(target_too_long_message())
         too_large = self.error is None or isinstance(self.error, RequestEntityTooLarge)  # ours names the cap
         if too_large and self.headers_finished and not self.empty:
             size = self.body_bytes_received if self.chunked else self.content_length
