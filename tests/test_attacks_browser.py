@@ -9,13 +9,15 @@ attacker's DNS answered so.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 
 from mockserver.testing import MockServer
 
-from helpers import DEMO_AUTH, CLIServer, basic, launched_chromium, raw_request, run_cli
+from helpers import DEMO_AUTH, REPO, CLIServer, basic, cli_env, launched_chromium, raw_request, run_cli
 
 AUTH = basic(*DEMO_AUTH)["Authorization"]
 NEW_TYPE = b'{"type_name": "planted", "display_name": "Planted"}'
@@ -265,3 +267,46 @@ def test_a_rebinding_page_cannot_read_or_replace_the_state(browser, mock):
     status, _, text = title.partition(" ")
     assert status == "403" and "demo-private-key" not in text and "--allowed-hosts" in json.loads(text)["error"]
     assert put == 403 and mock.state()["accounts"]
+
+
+# --- text a client or a fixture controls, printed to a terminal --------------------------------------
+
+TERMINAL_CONTROLS = ["\x1b", "\x9b", "\x07", "\x7f", "\r", "\u202e", "\u2028", "\x85"]
+FORGED = "\x1b[2J\x1b[H\x9b2J\r\u202eemma-mock 9.9 serving on http://evil.example\u2028\x85\x07\x7f"
+
+
+def _terminal_text_is_inert(text: str) -> None:
+    assert not [char for char in TERMINAL_CONTROLS if char in text], ascii(text[:300])
+
+
+def test_fixture_keys_cannot_drive_the_terminal_through_the_banner_or_its_error(tmp_path):
+    fixture = json.loads((REPO / "fixtures" / "default.json").read_text())
+    fixture["accounts"][0]["public_key"] = "k" + FORGED
+    fixture["accounts"][0]["private_key"] = "p\nemma-mock: forged line" + FORGED
+    fixture["accounts"][0]["name"] = FORGED
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(fixture))
+    process = subprocess.Popen([sys.executable, "-m", "mockserver", "--port", "0", "--fixtures", str(path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(), cwd=str(REPO))
+    try:
+        printed = b""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and b"control:" not in printed and process.poll() is None:
+            printed += process.stdout.read1(65536)
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    text = (printed + out + err).decode("utf-8", "replace")
+    assert "control:" in text or "hostile.json" in text  # served (the banner) or refused (one line)
+    _terminal_text_is_inert(text)
+    assert "\nemma-mock: forged line" not in text
+
+
+def test_a_method_or_path_cannot_drive_the_terminal_through_the_console_line():
+    with CLIServer() as cli:
+        for line in (f"GET /100/touchpoints{FORGED} HTTP/1.1".encode(), f"G{FORGED}T /100/x HTTP/1.1".encode(),
+                     b"GET /100/x\x1b[2J?q=\x1b]0;title\x07 HTTP/1.1", "GET /100/\u202e HTTP/1.1".encode()):
+            status, _, _ = raw_request(cli.url, line + b"\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert status < 500
+        out, err = cli.stop()
+    _terminal_text_is_inert(out + err)
