@@ -44,6 +44,17 @@ def positive_int(value: str) -> int:
     return number
 
 
+def host_names(value: str) -> tuple[str, ...]:
+    """`--allowed-hosts`: comma-separated Host names (any case, without port), or `*` for any."""
+    names = tuple(dict.fromkeys(name.strip().lower().removesuffix(".") for name in value.split(",")
+                                if name.strip()))
+    for name in names:
+        if name != "*" and (not name.isascii() or any(char in name for char in " /:@[]*?#")):
+            raise ValueError(f"expected Host names such as mock.example.test (no port, no scheme), "
+                             f"or * for any; got {name!r}")
+    return names
+
+
 def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, metavar: str | None = None,
              cli_default: Any = None, flag: bool = False) -> Any:
     """A field of Config with what the CLI needs: help, how to read it from text, and its CLI default."""
@@ -67,6 +78,16 @@ class Config:
     journal_size: int = _setting(1000, "API requests kept by the journal", positive_int, metavar="N")
     threads: int = _setting(8, "worker threads", positive_int, metavar="N")
     quiet: bool = _setting(True, "do not print a line per API request", on_off, cli_default=False, flag=True)
+    allowed_hosts: tuple[str, ...] | str = _setting(
+        (), "Host names to answer besides IP addresses, localhost, *.localhost and single-label names "
+            "(comma-separated; * for any): a web page can point any other name at the mock",
+        host_names, metavar="NAMES")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.allowed_hosts, str):  # MockServer(allowed_hosts="a.test,b.test"), as the CLI reads it
+            self.allowed_hosts = host_names(self.allowed_hosts)
+        else:
+            self.allowed_hosts = host_names(",".join(self.allowed_hosts))
 
 
 SETTINGS = fields(Config)

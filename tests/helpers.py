@@ -15,6 +15,7 @@ import sys
 import textwrap
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,31 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool
             return True
         time.sleep(interval)
     return predicate()
+
+
+# --- a real browser ---------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def launched_chromium(*args: str) -> Iterator[Any]:
+    """Headless Chromium through Playwright, for a module fixture (`yield from`). Needs Debian's `chromium`
+    (Playwright's own download cannot reach its host here): without it the tests are skipped, unless
+    EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it), where they fail."""
+    import pytest
+
+    problem = None
+    if not os.path.exists(CHROMIUM):
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        problem = problem or "playwright is not installed (pip install -e '.[test]')"
+    if problem is not None:
+        if os.environ.get("EMMA_MOCK_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"EMMA_MOCK_REQUIRE_BROWSER=1 but {problem}", pytrace=False)
+        pytest.skip(f"no browser: {problem}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
+        yield browser
+        browser.close()

@@ -9,7 +9,6 @@ fails when the page logged an error or asked any other host for anything.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,35 +18,16 @@ import requests
 
 from mockserver.testing import MockServer
 
-CHROMIUM = "/usr/bin/chromium"
+from helpers import launched_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
 LIVE = 3000  # ms: "within about a second", with room for a loaded machine
 
 
-def _browser_problem() -> str | None:
-    if not os.path.exists(CHROMIUM):
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -e '.[test]')"
-    return None
-
-
 @pytest.fixture(scope="module")
 def browser():
-    problem = _browser_problem()
-    if problem is not None:
-        if os.environ.get("EMMA_MOCK_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"EMMA_MOCK_REQUIRE_BROWSER=1 but {problem}", pytrace=False)
-        pytest.skip(f"no browser: {problem}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture(scope="module")

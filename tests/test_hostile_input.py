@@ -196,7 +196,7 @@ PAGING = ["start=-1", "end=-1", "end=1e99", "start=1e99", "start=999999999999999
           "start=NaN", "start=inf", "start=%201", "start=1.0", "start=+1", "start=", "end=", "start=1&start=2",
           "start=5&end=4", "count=true&start=-1", "count=", "count=%FF", "count=TRUE", "count=2", "start=0&end=0",
           "start=18446744073709551616", "end=9223372036854775808", "start=999999999999999999",
-          "&&&", "=", "start", "%", "%%%", "a=%zz", "start=1;end=2", "start[]=1", "x=" + "y" * 100_000]
+          "&&&", "=", "start", "%", "%%%", "a=%zz", "start=1;end=2", "start[]=1", "x=" + "y" * 8_000]
 
 
 def test_absurd_paging_values(fresh):
@@ -350,7 +350,7 @@ def test_the_clock_cannot_be_pushed_past_year_9999(fresh):
 
 def test_an_account_id_of_thousands_of_digits_is_not_a_500(fresh):
     client = fresh()
-    for digits in (4299, 4300, 4301, 5000, 50_000):
+    for digits in (4299, 4300, 4301, 5000, 8_000):  # (a longer path is a 414, SPEC §1)
         for path in (f"/{'9' * digits}/touchpoints", f"/{'9' * digits}/members/444"):
             response = client.get(path)
             check(response, f"{digits}-digit account")

@@ -148,7 +148,7 @@ class Faults:
                                  "remove some (DELETE /__admin/faults/{id}, or DELETE /__admin/faults)")
             fault = parse_fault(spec, 0)
             fault.id = next(self._ids)  # only a fault that was taken uses up an id
-            self._faults.append(fault)
+            self._faults = [*self._faults, fault]
             self.version += 1
             return fault
 
@@ -177,11 +177,17 @@ class Faults:
 
     def fire(self, method: str, path: str) -> Fault | None:
         """The fault this request triggers, if any, counting it against its `times`."""
-        if not self._faults:
+        faults = self._faults  # replaced, never changed in place, under the lock: a consistent list
+        if not faults:
+            return None
+        # Matching paths runs outside the lock, so requests do not queue behind each other's globs;
+        # counting, under it, skips a fault removed or used up meanwhile.
+        candidates = [fault for fault in faults if fault.active and fault.matches(method, path)]
+        if not candidates:
             return None
         with self._lock:
-            for fault in self._faults:
-                if not fault.active or not fault.matches(method, path):
+            for fault in candidates:
+                if not fault.active or not any(kept is fault for kept in self._faults):
                     continue
                 if fault.probability is not None and fault._random.random() >= fault.probability:
                     continue

@@ -18,7 +18,7 @@ from ..control.mock import EXTENSION, Mock
 from ..core.errors import ApiError, cut
 from ..core.fixtures import Dataset
 from ..core.ids import ID_REGEX, parse_id
-from .console import ConsoleLog
+from .console import ConsoleLog, terminal_safe
 from .control_layer import ControlLayer
 from .routing import TableRoutedFlask
 from .wire import error_reply
@@ -94,6 +94,6 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _unexpected_error(error: Exception) -> Response:
-    log.exception("unexpected error serving %s %s", request.method, request.path)
+    log.exception("unexpected error serving %s %s", terminal_safe(request.method), terminal_safe(cut(request.path)))
     return error_reply(f"the mock failed unexpectedly ({type(error).__name__}); "
                        "this is a bug in emma-mock, please report it", 500)

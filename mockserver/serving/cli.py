@@ -5,6 +5,7 @@ import argparse
 import logging
 import os
 import select
+import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from ..control.mock import mock_of
 from ..core.errors import InvalidFixture
 from ..core.fixtures import DEFAULT_FIXTURE
 from .app import create_app
+from .console import terminal_safe
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
 
@@ -69,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
             continue
         if isinstance(default, bool):
             help_text += f"; default {'on' if default else 'off'}"
-        elif default is not None:
+        elif default not in (None, ()):
             help_text += f"; default {default}"
         p.add_argument(option, type=_argument_type(meta["parse"], variable), metavar=meta["metavar"],
                        help=help_text + ")", default=from_env if from_env is not None else default)
@@ -103,11 +105,11 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from
               for a in accounts]
     if accounts:
         first = accounts[0]
-        credentials = f"-u {first['public_key']}:{first['private_key']} " if config.auth else ""
+        credentials = f"-u {shlex.quote(first['public_key'] + ':' + first['private_key'])} " if config.auth else ""
         lines.append(f"  try:      curl {credentials}{url}/{first['account_id']}/touchpoints")
     token = "; send the admin token as X-Admin-Token" if config.admin_token else ""
     lines.append(f"  control:  {url}/__admin (reset, state, requests, faults, clock, rate-limit{token})")
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)  # keys and file names come from files
 
 
 def _cannot_listen(config: Config, error: Exception) -> str:
@@ -132,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app = create_app(config)
     except InvalidFixture as exc:
-        print(f"emma-mock: {exc}", file=sys.stderr)
+        print(terminal_safe(f"emma-mock: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     try:
         server = Server(app, config.host, config.port, config.threads)

@@ -29,6 +29,16 @@ FLUSH_SECONDS = 0.05  # how often the console's thread writes what has come in
 _SHOWN = ("method", "path", "query", "status", "duration_ms", "fault")  # what request_line reads
 
 
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal could act on written as a Python escape (`\\x1b`, `\\n`,
+    `\\u202e`): control characters (C0, DEL, C1, so no escape sequence), line and paragraph separators,
+    bidirectional and other format characters; backslashes doubled, so an escape cannot be forged."""
+    if text.isprintable() and "\\" not in text:
+        return text  # the usual line: nothing to do
+    return "".join(char if char.isprintable() and char != "\\" else char.encode("unicode_escape").decode("ascii")
+                   for char in text)
+
+
 def request_line(entry: dict[str, Any], logged_at: datetime | None = None) -> str:
     """The console line of one journal entry (as the control layer records it)."""
     moment = (logged_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -38,7 +48,7 @@ def request_line(entry: dict[str, Any], logged_at: datetime | None = None) -> st
         target = target[:MAX_TARGET] + "…"
     status = entry.get("status")
     outcome = str(status) if status is not None else "---"
-    line = f"{moment}  {entry['method']} {target}  {outcome}  {entry['duration_ms']:.1f} ms"
+    line = f"{moment}  {terminal_safe(entry['method'])} {target}  {outcome}  {entry['duration_ms']:.1f} ms"
     if entry.get("fault") is not None:
         line += f"  fault {entry['fault']}" if status is not None else f"  drop (fault {entry['fault']})"
     return line

@@ -7,6 +7,9 @@ records what came in and what went out (status, headers, body, the fault that
 answered or delayed it), with the injected delay in the duration.
 `/__admin` requests and the dashboard (`/`, `/__dashboard/...`) pass straight
 through and are not journaled.
+
+Before all of that, on every path: a request target over 8 KiB is a 414, and
+a Host name or a cross-origin write that `browser_rules` refuses is a 403.
 """
 from __future__ import annotations
 
@@ -15,9 +18,11 @@ import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import ApiError, error_body
+from . import browser_rules
 from .auth import account_in_path, admit
 from .console import ConsoleLog
 
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
 
 ADMIN_PREFIX = "/__admin"
 DASHBOARD_PREFIX = "/__dashboard"
+MAX_TARGET_BYTES = 8 * 1024  # a longer request target (path with query) is a 414, before any matching
 _HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")  # the environ keys of request headers
 
 StartResponse = Callable[..., Any]
@@ -57,8 +63,13 @@ class ControlLayer:
         self.app = app
         self.mock = mock
         self.console = console
+        self.allowed_hosts = frozenset(mock.config.allowed_hosts)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        refused = _refused(environ, self.allowed_hosts)
+        if refused is not None:  # before anything reads the path: no fault, journal or route sees it
+            start_response(refused[0], refused[1])
+            return [] if environ.get("REQUEST_METHOD", "").upper() == "HEAD" else [refused[2]]
         raw_path = environ.get("PATH_INFO") or "/"
         if (len(raw_path) > 1 and raw_path[-1] == "/") or raw_path[:2] == "//" or raw_path[0] != "/":
             # One path for every layer: werkzeug routes `//100/x` as `/100/x` (it strips leading
@@ -107,8 +118,8 @@ class ControlLayer:
                     raise DropConnection()
                 if fault.answers:
                     status, headers, payload = (
-                        _json_answer(502, error_body("this server cannot drop connections; run the CLI "
-                                                  "on waitress (its default --server) to use action \"drop\""))
+                        _json_answer(502, error_body("this server cannot drop connections; serve the mock with "
+                                                  "emma-mock or MockServer to use action \"drop\""))
                         if fault.drops else _json_answer(fault.response_status(), fault.response_json()))
                     return answer(status, headers, payload)
 
@@ -142,6 +153,24 @@ class ControlLayer:
             self.mock.journal.record(entry)
             if self.console is not None:
                 self.console.log(entry)
+
+
+def target_too_long_message() -> str:
+    return (f"the request target (path and query) is over the {MAX_TARGET_BYTES} bytes "
+            "(8 KiB) this server reads; send a shorter path, or put long data in the body")
+
+
+def _refused(environ: Environ, allowed_hosts: frozenset[str]) -> Answer | None:
+    """The answer to a request refused before any matching: a target over MAX_TARGET_BYTES (414), a
+    Host or a cross-origin write that SPEC §6 refuses (403, browser_rules)."""
+    target = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if target is None:  # a server that keeps no raw target: rebuild it as sent
+        query = environ.get("QUERY_STRING")
+        target = quote(environ.get("PATH_INFO") or "/", safe="/;%:@&=+$,!~*'()") + (f"?{query}" if query else "")
+    if len(target) > MAX_TARGET_BYTES:
+        return _json_answer(414, error_body(target_too_long_message()))
+    message = browser_rules.refusal(environ, allowed_hosts)
+    return None if message is None else _json_answer(403, error_body(message))
 
 
 def is_control_path(path: str) -> bool:

@@ -41,11 +41,19 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
-from waitress.utilities import Error, RequestEntityTooLarge
+from waitress.utilities import BadRequest, Error, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
 from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import error_body
-from .control_layer import DropConnection, Environ, WSGIApp, body_cap, too_large_message
+from .control_layer import (
+    MAX_TARGET_BYTES,
+    DropConnection,
+    Environ,
+    WSGIApp,
+    body_cap,
+    target_too_long_message,
+    too_large_message,
+)
 
 # waitress warns "Task queue depth is N" whenever every thread is busy: in a load test or a user's script
 # that is noise on stderr (Python's last-resort handler prints it), not a fault of the mock.
@@ -153,6 +161,11 @@ class _JSONErrorTask(ErrorTask):
         self.write(b"" if self.request.is_head() else body)
 
 
+class _URITooLong(BadRequest):
+    code = 414
+    reason = "URI Too Long"
+
+
 class _Parser(HTTPRequestParser):
     """Waitress's parser, refusing a body over its endpoint's cap, or over what the server's budget has
     left, as soon as that is known."""
@@ -170,6 +183,12 @@ class _Parser(HTTPRequestParser):
         refusing overlong headers (431), waitress parses a made-up `GET /` instead."""
         return self.started.lstrip().partition(b" ")[0] == b"HEAD"
 
+    def _target_too_long(self, data: bytes) -> bool:
+        """Whether headers too large for waitress (its 431) are in fact a request target over 8 KiB (414)."""
+        first_line = (self.header_plus + data).lstrip().split(b"\n", 1)[0]
+        target = first_line.split(b" ", 2)[1:2]
+        return bool(target) and len(target[0]) > MAX_TARGET_BYTES
+
     def parse_header(self, header_plus: bytes) -> None:
         try:
             super().parse_header(header_plus)
@@ -180,6 +199,8 @@ class _Parser(HTTPRequestParser):
         if len(self.started.lstrip()) < 5 and len(self.started) < 4096:  # "HEAD " after any leading whitespace
             self.started += bytes(data[:4096 - len(self.started)])
         consumed: int = super().received(data)
+        if isinstance(self.error, RequestHeaderFieldsTooLarge) and self._target_too_long(data):
+            self.error = _URITooLong(target_too_long_message())
         too_large = self.error is None or isinstance(self.error, RequestEntityTooLarge)  # ours names the cap
         if too_large and self.headers_finished and not self.empty:
             size = self.body_bytes_received if self.chunked else self.content_length
