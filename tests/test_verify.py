@@ -238,3 +238,20 @@ def test_the_ci_recipe_runs_verify_with_the_keys_from_secrets():
     (step,) = [s for s in workflow["jobs"]["verify"]["steps"] if "emma-mock verify" in s.get("run", "")]
     assert step["env"] == {"EMMA_PUBLIC_KEY": "${{ secrets.EMMA_PUBLIC_KEY }}",
                            "EMMA_PRIVATE_KEY": "${{ secrets.EMMA_PRIVATE_KEY }}"}
+
+
+def test_what_the_api_answers_reaches_the_terminal_escaped(standin: MockServer):
+    """A hostile or broken API answering escape sequences cannot clear the screen or forge report lines."""
+    forged = "\x1b[2J\x1b[H\rsame     everything\u202e"
+    proxy = Proxy(standin.url, each_record(lambda record: {**record, "type_name": forged}
+                                           if "type_name" in record else record))
+    try:
+        verified = emma_mock("verify", base(proxy))
+        captured = emma_mock("capture", base(proxy), "-o", os.devnull + "-not-a-file" if False else
+                             str(Path(standin.config.fixtures).with_name("captured.json")))
+    finally:
+        proxy.close()
+    assert verified.returncode == 1, verified.stdout + verified.stderr
+    for output in (verified.stdout, verified.stderr, captured.stdout, captured.stderr):
+        assert "\x1b" not in output and "\r" not in output and "\u202e" not in output, repr(output[:500])
+    assert "\\x1b[2J" in verified.stdout  # shown, escaped

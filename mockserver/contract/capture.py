@@ -20,6 +20,7 @@ from ..core.dates import EMMA_DATE, DateError, parse_date
 from ..core.fixtures import COLLECTIONS, Dataset, validate
 from ..core.ids import MAX_ID
 from ..core.records import JSONObject
+from ..core.terminal import terminal_safe
 from .client import ApiClient, RequestFailed
 
 PAGE = 500  # the real API's largest page
@@ -92,7 +93,7 @@ class Progress:
     def line(self, text: str) -> None:
         if self.stream is not None:
             self._end_bar()
-            print(f"{self.prefix}: {text}", file=self.stream, flush=True)
+            print(terminal_safe(f"{self.prefix}: {text}"), file=self.stream, flush=True)
 
     def step(self, done: int, total: int, what: str) -> None:
         if self.stream is None or total <= 0:
@@ -100,7 +101,8 @@ class Progress:
         if self.terminal:
             width = 30
             filled = width * done // total
-            self.stream.write(f"\r{self.prefix}: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {what}")
+            self.stream.write(f"\r{self.prefix}: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} "
+                              + terminal_safe(what))
             self.stream.flush()
             self._shown = 0
             if done == total:

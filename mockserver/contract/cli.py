@@ -9,9 +9,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..config import positive_int
+from ..core.terminal import terminal_safe
 from .capture import Capture, Progress, placeholder_email, read_account
 from .client import KEY_VARIABLES, ApiClient, CannotRun, RequestFailed, keys_from
 from .verify import MockSide, RealSide, Result, clean_up, read_checks, run_check, run_name, seed_results, write_checks
@@ -21,6 +22,11 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 KEYS_HELP = (f"Keys: --public-key/--private-key, or {KEY_VARIABLES[0]}/{KEY_VARIABLES[1]} (better: options show in "
              "the process list). They are never printed, logged or written to a file.")
+
+
+def _say(text: str, file: TextIO | None = None) -> None:
+    """Print a line whose parts may come from the API's answers, with nothing a terminal acts on."""
+    print(terminal_safe(text), file=file or sys.stdout)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -93,13 +99,13 @@ def main(argv: Sequence[str]) -> int:
         client = ApiClient(args.url, keys_from(args.public_key, args.private_key), on_wait=progress.waiting)
         return run(args, client, progress)
     except CannotRun as exc:
-        print(f"emma-mock {command}: {client.redact(str(exc)) if client else exc}", file=sys.stderr)
+        _say(f"emma-mock {command}: {client.redact(str(exc)) if client else exc}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except RequestFailed as exc:
-        print(f"emma-mock {command}: {client.redact(str(exc)) if client else exc}", file=sys.stderr)
+        _say(f"emma-mock {command}: {client.redact(str(exc)) if client else exc}", file=sys.stderr)
         return EXIT_DIFFERS
     except KeyboardInterrupt:  # (verify --writes handles its own, to clean up first)
-        print(f"emma-mock {command}: interrupted; nothing was written", file=sys.stderr)
+        _say(f"emma-mock {command}: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -113,16 +119,16 @@ def _capture(args: argparse.Namespace, client: ApiClient, progress: Progress) ->
     for note in capture.notes:
         progress.line(str(note))
     size = _write(output, capture.document, private=args.keep_personal_data)
-    print(f"captured account {capture.account_id}: {capture.summary()} in {time.monotonic() - started:.1f} s")
-    print(f"wrote {output} ({size / 1024:.0f} KiB); serve it with: emma-mock --fixtures {output}")
+    _say(f"captured account {capture.account_id}: {capture.summary()} in {time.monotonic() - started:.1f} s")
+    _say(f"wrote {output} ({size / 1024:.0f} KiB); serve it with: emma-mock --fixtures {output}")
     public_key, private_key = capture.keys
-    print(f"the mock's keys for account {capture.account_id} (new ones, not the real keys): "
+    _say(f"the mock's keys for account {capture.account_id} (new ones, not the real keys): "
           f"public {public_key} private {private_key}")
     unmodelled = _unmodelled(capture)
     if unmodelled:
-        print(f"not modelled by the mock, left out: {unmodelled}")
+        _say(f"not modelled by the mock, left out: {unmodelled}")
     if not args.keep_personal_data:
-        print(f"personal data left out: emails are {placeholder_email(0).replace('0', '<member_id>', 1)}, "
+        _say(f"personal data left out: emails are {placeholder_email(0).replace('0', '<member_id>', 1)}, "
               "member fields are {} (--keep-personal-data keeps them)")
     return EXIT_SAME
 
@@ -203,14 +209,14 @@ def _report(args: argparse.Namespace, client: ApiClient, results: list[Result], 
         report = {"url": client.redact(client.base), "account_id": client.account_id, "writes": args.writes,
                   "strict": args.strict, "records": name, "checks": [r.as_json() for r in results],
                   "summary": counts, "exit_status": code}
-        print(json.dumps(report, indent=1, default=repr))
+        sys.stdout.write(json.dumps(report, indent=1, default=repr) + "\n")  # JSON escapes control characters
         return code
     for result in results:
         line = result.line(args.strict)
         if args.strict and result.outcome == "same" and any(not d.modelled for d in result.differences):
             line = "differs" + line[len("same"):]
-        print(line)
-    print(f"verify: {len(results)} checks against {client.redact(client.base)}: {counts['same']} same, "
+        _say(line)
+    _say(f"verify: {len(results)} checks against {client.redact(client.base)}: {counts['same']} same, "
           f"{counts['differs']} differ, {counts['skipped']} skipped"
           + (f"; {len(unmodelled)} fields not modelled{' (--strict: they count)' if args.strict else ''}"
              if unmodelled else ""))

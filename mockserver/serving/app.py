@@ -18,7 +18,8 @@ from ..control.mock import EXTENSION, Mock
 from ..core.errors import ApiError, cut
 from ..core.fixtures import Dataset
 from ..core.ids import ID_REGEX, parse_id
-from .console import ConsoleLog, terminal_safe
+from ..core.terminal import terminal_safe
+from .console import ConsoleLog
 from .control_layer import ControlLayer
 from .routing import TableRoutedFlask
 from .wire import error_reply

@@ -17,8 +17,8 @@ from ..config import SETTINGS, Config
 from ..control.mock import mock_of
 from ..core.errors import InvalidFixture
 from ..core.fixtures import DEFAULT_FIXTURE
+from ..core.terminal import terminal_safe
 from .app import create_app
-from .console import terminal_safe
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
 

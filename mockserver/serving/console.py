@@ -23,20 +23,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from ..core.terminal import terminal_safe
+
 MAX_TARGET = 300  # characters of path and query shown; longer ones are cut with "…"
 PENDING_LIMIT = 10_000  # lines waiting to be written; past it they are counted as dropped
 FLUSH_SECONDS = 0.05  # how often the console's thread writes what has come in
 _SHOWN = ("method", "path", "query", "status", "duration_ms", "fault")  # what request_line reads
-
-
-def terminal_safe(text: str) -> str:
-    """`text` with every character a terminal could act on written as a Python escape (`\\x1b`, `\\n`,
-    `\\u202e`): control characters (C0, DEL, C1, so no escape sequence), line and paragraph separators,
-    bidirectional and other format characters; backslashes doubled, so an escape cannot be forged."""
-    if text.isprintable() and "\\" not in text:
-        return text  # the usual line: nothing to do
-    return "".join(char if char.isprintable() and char != "\\" else char.encode("unicode_escape").decode("ascii")
-                   for char in text)
 
 
 def request_line(entry: dict[str, Any], logged_at: datetime | None = None) -> str:
