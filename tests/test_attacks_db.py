@@ -363,3 +363,108 @@ def test_a_stopped_mockserver_cannot_start_again_on_its_freed_file(tmp_path):
     server.stop()
     with pytest.raises(RuntimeError, match="create a new one"):
         server.start()
+
+
+# --- id sequences never pass what the loader accepts ----------------------------------------------
+
+MAX_ID = 10**18 - 1  # the largest id a fixture, a state upload or a `--db` file may hold (18 digits)
+
+
+def _state_with_ids_up_to(url: str, top: int) -> dict:
+    """The demo state with one more member, type and touchpoint in account 100, each with id `top`."""
+    state = get_state(url)
+    state["members"].append({"account_id": 100, "member_id": top, "email": "top@example.com"})
+    state["touchpoint_types"].append({"account_id": 100, "touchpoint_type_id": top, "type_name": "top",
+                                      "display_name": "Top"})
+    state["touchpoints"].append({"account_id": 100, "touchpoint_id": top, "member_id": top,
+                                 "touchpoint_type_id": top})
+    return state
+
+
+_CREATES = {
+    "member add": ("/100/members/add", {"email": "one-more@example.com"}),
+    "type create": ("/100/touchpoints", {"type_name": "one_more", "display_name": "One more"}),
+    "touchpoint batch": ("/100/touchpoints/members", {"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300}]}),
+}
+
+
+@pytest.mark.parametrize("create", list(_CREATES))
+def test_a_create_past_the_largest_id_is_4xx_naming_the_limit_and_the_file_loads_again(tmp_path, create):
+    db = tmp_path / "state.json"
+    path, body = _CREATES[create]
+    with CLIServer("--db", str(db), "--auth", "off") as server:
+        state = _state_with_ids_up_to(server.url, MAX_ID)
+        assert requests.put(server.url + "/__admin/state", json=state, timeout=10).status_code == 200
+        state = get_state(server.url)
+        answer = requests.post(server.url + path, json=body, timeout=10)
+        assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
+        assert "18 digits" in answer.json()["error"], answer.json()
+        assert get_state(server.url) == state
+        server.process.send_signal(signal.SIGKILL)
+        server.kill()
+    with CLIServer("--db", str(db), "--auth", "off") as again:  # the file still loads
+        assert get_state(again.url) == state
+        merged = requests.post(again.url + "/100/members/add",  # an existing email needs no new id
+                               json={"email": "top@example.com", "fields": {"k": "v"}}, timeout=10)
+        assert merged.status_code == 200 and merged.json()["member_id"] == MAX_ID, merged.text
+
+
+def test_a_touchpoint_batch_must_fit_whole_below_the_limit(tmp_path):
+    db = tmp_path / "state.json"
+    with CLIServer("--db", str(db), "--auth", "off") as server:
+        state = _state_with_ids_up_to(server.url, MAX_ID - 5)  # ids MAX_ID-4 .. MAX_ID are left: five
+        assert requests.put(server.url + "/__admin/state", json=state, timeout=10).status_code == 200
+        state = get_state(server.url)
+        item = {"member_id": 444, "touchpoint_type_id": 300}
+        for size in (10, 6):
+            answer = requests.post(server.url + "/100/touchpoints/members", json={"touchpoints": [item] * size},
+                                   timeout=10)
+            assert answer.status_code == 400 and "18 digits" in answer.json()["error"], answer.text
+            assert get_state(server.url) == state
+        last = requests.post(server.url + "/100/touchpoints/members", json={"touchpoints": [item] * 5}, timeout=10)
+        assert last.status_code == 200, last.text
+        assert [t["touchpoint_id"] for t in last.json()] == list(range(MAX_ID - 4, MAX_ID + 1))
+        state = get_state(server.url)
+        server.process.send_signal(signal.SIGKILL)
+        server.kill()
+    with CLIServer("--db", str(db), "--auth", "off") as again:
+        assert get_state(again.url) == state
+        refused = requests.post(again.url + "/100/touchpoints/members", json={"touchpoints": [item]}, timeout=10)
+        assert refused.status_code == 400 and "18 digits" in refused.json()["error"], refused.text
+
+
+def test_a_file_whose_id_sequence_is_past_the_limit_is_refused_at_load(tmp_path):
+    db = tmp_path / "state.json"
+    with MockServer(port=0, db=db):
+        pass
+    tables = json.loads(db.read_text())
+    tables["_meta"]["1"]["next_ids"]["members"] = MAX_ID + 2  # no write could make it: a hand-edited file
+    db.write_text(json.dumps(tables))
+    before = db.read_bytes()
+    one_line_exit_2(run_cli("--db", str(db)), str(db), "next_ids", "18 digits")
+    assert db.read_bytes() == before
+
+
+# --- keys a client can send -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("field, key", [
+    ("public_key", "clé-publique"), ("private_key", "geheim-ß"), ("private_key", "tab\there"),
+    ("public_key", "del\x7f"), ("private_key", "😀"), ("public_key", "user:name"),
+])
+def test_a_key_no_client_can_send_is_refused_at_upload_naming_the_record(field, key):
+    with MockServer(port=0, auth=False) as server:
+        state = get_state(server.url)
+        state["accounts"][1][field] = key
+        answer = requests.put(server.url + "/__admin/state", data=json.dumps(state), timeout=10)
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert "accounts[1]" in error and field in error, error
+        assert requests.get(server.url + "/__admin/state", timeout=10).json() != state
+
+
+def test_a_fixture_with_a_non_ascii_key_is_one_line_and_exit_2(tmp_path):
+    fixture = json.loads((REPO / "fixtures" / "default.json").read_text())
+    fixture["accounts"][0]["private_key"] = "demo-private-key-é"
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps(fixture, ensure_ascii=False), encoding="utf-8")
+    one_line_exit_2(run_cli("--fixtures", str(path)), str(path), "accounts[0]", "private_key", "ASCII")

@@ -25,6 +25,7 @@ from . import strict_json
 from .checks import is_int
 from .errors import InvalidFixture
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset, validate
+from .ids import MAX_ID, MAX_ID_DIGITS
 from .records import JSONObject
 
 log = logging.getLogger("mockserver")
@@ -234,6 +235,10 @@ class TinyDBFile:
         next_ids = meta.get("next_ids", {}) if isinstance(meta, dict) else {}
         if not isinstance(next_ids, dict) or not all(is_int(v) for v in next_ids.values()):
             raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged (next_ids)")
+        for name, value in next_ids.items():  # MAX_ID + 1: a sequence used up, which no write passes
+            if value > MAX_ID + 1:
+                raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged (next_ids: {name} {value} "
+                                     f"is past the largest id, {MAX_ID}; ids have at most {MAX_ID_DIGITS} digits)")
         if replayed:
             self.checkpoint()  # the state checked whole: fold the write-ahead log in, start a new one
         return dataset, next_ids
