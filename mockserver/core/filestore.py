@@ -15,6 +15,7 @@ import errno
 import json
 import logging
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,10 +58,15 @@ class FileLock:
         self.path = path
         while True:
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644)
             except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise _planted(path) from None
                 raise InvalidFixture(f"{path.parent}: cannot create files in this folder "
                                      f"({exc.strerror or exc}); the database needs a writable folder") from None
+            if not _own_file(fd):
+                os.close(fd)
+                raise _planted(path)
             if not _try_lock(fd):
                 owner = os.read(fd, 32).decode("ascii", "replace").strip()
                 os.close(fd)
@@ -75,8 +81,12 @@ class FileLock:
                 break
             os.close(fd)
         self.fd: int | None = fd
-        os.ftruncate(fd, 0)
-        os.write(fd, str(LOCK_OWNER_PID or os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(LOCK_OWNER_PID or os.getpid()).encode())
+        except OSError as exc:  # a full disk: not even the few bytes of a pid
+            self.release()
+            raise _unwritable(path, exc) from None
 
     def release(self) -> None:
         """Remove the lock file, then unlock (removed first: a waiter then sees it is stale)."""
@@ -88,6 +98,33 @@ class FileLock:
             pass  # a stale lock file is harmless: the lock itself ends with the descriptor
         os.close(self.fd)
         self.fd = None
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no symbolic links a user may plant
+
+
+def _own_file(fd: int) -> bool:
+    """Whether an opened file of ours (lock, write-ahead log) is one emma-mock could have made: a regular
+    file with no other name. A hard link someone planted would have the server write into its target."""
+    status = os.fstat(fd)
+    return stat.S_ISREG(status.st_mode) and status.st_nlink <= 1
+
+
+def _planted(path: Path) -> InvalidFixture:
+    return InvalidFixture(f"{path}: is a link or not a regular file, which emma-mock never makes; "
+                          "remove it (nothing was written through it)")
+
+
+def _unwritable(path: Path, exc: OSError) -> InvalidFixture:
+    return InvalidFixture(f"{path}: cannot be written ({exc.strerror or exc}); make room or start without --db "
+                          "(nothing was changed)")
+
+
+def _create_own(path: Path, flags: int) -> int:
+    """Create `path` anew for writing: what was there (a killed process's leftover, or a link someone
+    planted) is removed first, and O_EXCL makes the open fail rather than follow a link put back since."""
+    path.unlink(missing_ok=True)
+    return os.open(path, flags | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
 
 
 if sys.platform == "win32":
@@ -148,7 +185,7 @@ class AtomicJSONStorage(Storage):
         """Replace the file with `data`; on failure (OSError) both the file and the cache are unchanged."""
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            with open(temporary, "w", encoding="utf-8") as handle:
+            with open(_create_own(temporary, os.O_WRONLY), "w", encoding="utf-8") as handle:
                 # dumps, not dump: json.dump streams through the pure-Python encoder, ~10x slower
                 size = handle.write(json.dumps(data, separators=(",", ":")))
                 handle.flush()
@@ -184,7 +221,9 @@ class TinyDBFile:
     WAL_MIN = 1024 * 1024  # a write-ahead log this small is never worth a checkpoint
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
+        # Through a symbolic link, the file it points to (now: a link changed later does not move the state).
+        # Its lock, temporary file and write-ahead log sit beside that file, so every link to it shares one lock.
+        self.path = Path(os.path.realpath(path))
         if not self.path.parent.is_dir():
             raise InvalidFixture(f"{self.path}: folder {self.path.parent} does not exist")
         self.wal_path = self.path.with_name(self.path.name + ".wal")
@@ -193,6 +232,8 @@ class TinyDBFile:
         self._wal: int | None = None  # file descriptor, opened on the first logged ahead write
         self._wal_torn = False  # a failed append could not be cut off: cut it before the next one
         try:
+            if self.wal_path.is_symlink():
+                raise _planted(self.wal_path)
             if self.path.exists() and not os.access(self.path, os.W_OK):
                 raise InvalidFixture(f"{self.path}: the database file is read-only; make it writable "
                                      "or start without --db")
@@ -240,14 +281,20 @@ class TinyDBFile:
                 raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged (next_ids: {name} {value} "
                                      f"is past the largest id, {MAX_ID}; ids have at most {MAX_ID_DIGITS} digits)")
         if replayed:
-            self.checkpoint()  # the state checked whole: fold the write-ahead log in, start a new one
+            try:
+                self.checkpoint()  # the state checked whole: fold the write-ahead log in, start a new one
+            except OSError as exc:  # a restart on a full disk: both files stay as they were
+                raise _unwritable(self.path, exc) from None
         return dataset, next_ids
 
     def _replay(self, tables: dict[str, dict[str, Any]]) -> int:
         """Apply the write-ahead log's complete lines of the file's generation to the tables; the lines read."""
         if not self.wal_path.exists():
             return 0
-        raw = self.wal_path.read_bytes()
+        try:
+            raw = self.wal_path.read_bytes()
+        except OSError as exc:
+            raise InvalidFixture(f"{self.wal_path}: cannot be read ({exc.strerror or exc})") from None
         lines = raw.split(b"\n")[:-1]  # the part after the last newline is a write never answered
         generation = self._generation
         for number, line in enumerate(lines, 1):
@@ -286,8 +333,13 @@ class TinyDBFile:
 
     def _append(self, line: bytes) -> None:
         if self._wal is None:
-            wal = os.open(self.wal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            flags = os.O_WRONLY | os.O_APPEND
+            # A new write-ahead log is created anew; one a checkpoint could not remove (older lines) is appended
+            # to, if it is still a file of ours. Neither is ever opened through a link someone planted.
+            wal = _create_own(self.wal_path, flags) if not self._wal_size else os.open(self.wal_path, flags | _NOFOLLOW)
             try:
+                if not _own_file(wal):
+                    raise OSError(errno.EEXIST, f"{self.wal_path} was replaced by a link or another kind of file")
                 _fsync_directory(self.path.parent)  # the new write-ahead log's name must survive a power loss too
             except OSError:
                 os.close(wal)

@@ -123,7 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:  # on granian this app only checks the fixtures and --db: no console thread (see fast_server)
         app = create_app(replace(config, quiet=True) if config.server == "granian" else config)
-    except InvalidFixture as exc:
+    except (InvalidFixture, OSError) as exc:  # OSError: a file the checks above did not name (one line, all the same)
         print(f"emma-mock: {exc}", file=sys.stderr)
         return EXIT_USAGE
     server_line = "waitress"
