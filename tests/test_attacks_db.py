@@ -656,3 +656,10 @@ def test_a_restart_on_a_full_disk_is_one_line_and_exit_2_and_loses_nothing(small
     again = open_app(db, fixtures=fixtures)
     assert again.test_client().get("/__admin/state").json == state
     kill(_open.pop())  # before the disk is unmounted
+
+
+@pytest.mark.parametrize("what", ["db", "write-ahead log"])
+def test_a_fifo_in_place_of_the_database_or_its_log_is_one_line_not_a_hang(tmp_path, what):
+    db = _seeded(tmp_path / "state.json") if what == "write-ahead log" else tmp_path / "state.json"
+    os.mkfifo(tmp_path / ("state.json.wal" if what == "write-ahead log" else "state.json"))
+    one_line_exit_2(run_cli("--db", str(db), timeout=20), "state.json")

@@ -110,6 +110,14 @@ def _own_file(fd: int) -> bool:
     return stat.S_ISREG(status.st_mode) and status.st_nlink <= 1
 
 
+def _not_a_file(path: Path) -> bool:
+    """Whether something other than a regular file holds the name (a link counts as something else)."""
+    try:
+        return not stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
 def _planted(path: Path) -> InvalidFixture:
     return InvalidFixture(f"{path}: is a link or not a regular file, which emma-mock never makes; "
                           "remove it (nothing was written through it)")
@@ -226,13 +234,15 @@ class TinyDBFile:
         self.path = Path(os.path.realpath(path))
         if not self.path.parent.is_dir():
             raise InvalidFixture(f"{self.path}: folder {self.path.parent} does not exist")
+        if _not_a_file(self.path):  # a folder, or a FIFO that would hold the start up forever
+            raise InvalidFixture(f"{self.path}: is not a regular file; --db needs a file (or a link to one)")
         self.wal_path = self.path.with_name(self.path.name + ".wal")
         self._released = False
         self._lock = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._wal: int | None = None  # file descriptor, opened on the first logged ahead write
         self._wal_torn = False  # a failed append could not be cut off: cut it before the next one
         try:
-            if self.wal_path.is_symlink():
+            if _not_a_file(self.wal_path):
                 raise _planted(self.wal_path)
             if self.path.exists() and not os.access(self.path, os.W_OK):
                 raise InvalidFixture(f"{self.path}: the database file is read-only; make it writable "
