@@ -7,7 +7,9 @@ the folder: a reader sees the old state or the new one, never half of each.
 Each answered write is on disk before the answer leaves: a replacement of the
 file, or (for large states) a line in a write-ahead log beside it; see TinyDBFile.
 One file has one server: an OS lock on `FILE.lock`, which the OS drops with
-the process however it ends (see FileLock).
+the process however it ends (see FileLock). A `--db` link names the file it
+leads to, and no file of ours beside it is ever written through a link
+someone planted there (see _create_own and _own_file).
 """
 from __future__ import annotations
 
@@ -229,8 +231,8 @@ class TinyDBFile:
     WAL_MIN = 1024 * 1024  # a write-ahead log this small is never worth a checkpoint
 
     def __init__(self, path: str | Path):
-        # Through a symbolic link, the file it points to (now: a link changed later does not move the state).
-        # Its lock, temporary file and write-ahead log sit beside that file, so every link to it shares one lock.
+        # Through symbolic links, the file they lead to at start (a link pointed elsewhere later does not move
+        # the state). Its lock, temporary files and write-ahead log sit beside it: every link to it meets one lock.
         self.path = Path(os.path.realpath(path))
         if not self.path.parent.is_dir():
             raise InvalidFixture(f"{self.path}: folder {self.path.parent} does not exist")
@@ -346,7 +348,8 @@ class TinyDBFile:
             flags = os.O_WRONLY | os.O_APPEND
             # A new write-ahead log is created anew; one a checkpoint could not remove (older lines) is appended
             # to, if it is still a file of ours. Neither is ever opened through a link someone planted.
-            wal = _create_own(self.wal_path, flags) if not self._wal_size else os.open(self.wal_path, flags | _NOFOLLOW)
+            wal = (_create_own(self.wal_path, flags) if not self._wal_size
+                   else os.open(self.wal_path, flags | os.O_CREAT | _NOFOLLOW, 0o644))
             try:
                 if not _own_file(wal):
                     raise OSError(errno.EEXIST, f"{self.wal_path} was replaced by a link or another kind of file")
