@@ -363,3 +363,302 @@ def test_a_stopped_mockserver_cannot_start_again_on_its_freed_file(tmp_path):
     server.stop()
     with pytest.raises(RuntimeError, match="create a new one"):
         server.start()
+
+
+# --- id sequences never pass what the loader accepts ----------------------------------------------
+
+MAX_ID = 10**18 - 1  # the largest id a fixture, a state upload or a `--db` file may hold (18 digits)
+
+
+def _state_with_ids_up_to(url: str, top: int) -> dict:
+    """The demo state with one more member, type and touchpoint in account 100, each with id `top`."""
+    state = get_state(url)
+    state["members"].append({"account_id": 100, "member_id": top, "email": "top@example.com"})
+    state["touchpoint_types"].append({"account_id": 100, "touchpoint_type_id": top, "type_name": "top",
+                                      "display_name": "Top"})
+    state["touchpoints"].append({"account_id": 100, "touchpoint_id": top, "member_id": top,
+                                 "touchpoint_type_id": top})
+    return state
+
+
+_CREATES = {
+    "member add": ("/100/members/add", {"email": "one-more@example.com"}),
+    "type create": ("/100/touchpoints", {"type_name": "one_more", "display_name": "One more"}),
+    "touchpoint batch": ("/100/touchpoints/members", {"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300}]}),
+}
+
+
+@pytest.mark.parametrize("create", list(_CREATES))
+def test_a_create_past_the_largest_id_is_4xx_naming_the_limit_and_the_file_loads_again(tmp_path, create):
+    db = tmp_path / "state.json"
+    path, body = _CREATES[create]
+    with CLIServer("--db", str(db), "--auth", "off") as server:
+        state = _state_with_ids_up_to(server.url, MAX_ID)
+        assert requests.put(server.url + "/__admin/state", json=state, timeout=10).status_code == 200
+        state = get_state(server.url)
+        answer = requests.post(server.url + path, json=body, timeout=10)
+        assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
+        assert "18 digits" in answer.json()["error"], answer.json()
+        assert get_state(server.url) == state
+        server.process.send_signal(signal.SIGKILL)
+        server.kill()
+    with CLIServer("--db", str(db), "--auth", "off") as again:  # the file still loads
+        assert get_state(again.url) == state
+        merged = requests.post(again.url + "/100/members/add",  # an existing email needs no new id
+                               json={"email": "top@example.com", "fields": {"k": "v"}}, timeout=10)
+        assert merged.status_code == 200 and merged.json()["member_id"] == MAX_ID, merged.text
+
+
+def test_a_touchpoint_batch_must_fit_whole_below_the_limit(tmp_path):
+    db = tmp_path / "state.json"
+    with CLIServer("--db", str(db), "--auth", "off") as server:
+        state = _state_with_ids_up_to(server.url, MAX_ID - 5)  # ids MAX_ID-4 .. MAX_ID are left: five
+        assert requests.put(server.url + "/__admin/state", json=state, timeout=10).status_code == 200
+        state = get_state(server.url)
+        item = {"member_id": 444, "touchpoint_type_id": 300}
+        for size in (10, 6):
+            answer = requests.post(server.url + "/100/touchpoints/members", json={"touchpoints": [item] * size},
+                                   timeout=10)
+            assert answer.status_code == 400 and "18 digits" in answer.json()["error"], answer.text
+            assert get_state(server.url) == state
+        last = requests.post(server.url + "/100/touchpoints/members", json={"touchpoints": [item] * 5}, timeout=10)
+        assert last.status_code == 200, last.text
+        assert [t["touchpoint_id"] for t in last.json()] == list(range(MAX_ID - 4, MAX_ID + 1))
+        state = get_state(server.url)
+        server.process.send_signal(signal.SIGKILL)
+        server.kill()
+    with CLIServer("--db", str(db), "--auth", "off") as again:
+        assert get_state(again.url) == state
+        refused = requests.post(again.url + "/100/touchpoints/members", json={"touchpoints": [item]}, timeout=10)
+        assert refused.status_code == 400 and "18 digits" in refused.json()["error"], refused.text
+
+
+def test_a_file_whose_id_sequence_is_past_the_limit_is_refused_at_load(tmp_path):
+    db = tmp_path / "state.json"
+    with MockServer(port=0, db=db):
+        pass
+    tables = json.loads(db.read_text())
+    tables["_meta"]["1"]["next_ids"]["members"] = MAX_ID + 2  # no write could make it: a hand-edited file
+    db.write_text(json.dumps(tables))
+    before = db.read_bytes()
+    one_line_exit_2(run_cli("--db", str(db)), str(db), "next_ids", "18 digits")
+    assert db.read_bytes() == before
+
+
+# --- keys a client can send -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("field, key", [
+    ("public_key", "clé-publique"), ("private_key", "geheim-ß"), ("private_key", "tab\there"),
+    ("public_key", "del\x7f"), ("private_key", "😀"), ("public_key", "user:name"),
+])
+def test_a_key_no_client_can_send_is_refused_at_upload_naming_the_record(field, key):
+    with MockServer(port=0, auth=False) as server:
+        state = get_state(server.url)
+        state["accounts"][1][field] = key
+        answer = requests.put(server.url + "/__admin/state", data=json.dumps(state), timeout=10)
+        assert answer.status_code == 400, answer.text
+        error = answer.json()["error"]
+        assert "accounts[1]" in error and field in error, error
+        assert requests.get(server.url + "/__admin/state", timeout=10).json() != state
+
+
+def test_a_fixture_with_a_non_ascii_key_is_one_line_and_exit_2(tmp_path):
+    fixture = json.loads((REPO / "fixtures" / "default.json").read_text())
+    fixture["accounts"][0]["private_key"] = "demo-private-key-é"
+    path = tmp_path / "keys.json"
+    path.write_text(json.dumps(fixture, ensure_ascii=False), encoding="utf-8")
+    one_line_exit_2(run_cli("--fixtures", str(path)), str(path), "accounts[0]", "private_key", "ASCII")
+
+
+# --- links: the file behind a link, and nothing written through a planted one ---------------------
+
+def _seeded(path: Path) -> Path:
+    """A database file as a server leaves it (the fixtures written in)."""
+    path.parent.mkdir(exist_ok=True)
+    with MockServer(port=0, db=path):
+        pass
+    return path
+
+
+def _add_member(url: str, email: str) -> requests.Response:
+    return requests.post(url + "/100/members/add", json={"email": email}, auth=DEMO_AUTH, timeout=10)
+
+
+def _members_in(db: Path) -> set[str]:
+    """The emails a database file holds, read as TinyDB reads it (no server)."""
+    return {m["email"] for m in json.loads(db.read_text())["members"].values()}
+
+
+@pytest.mark.parametrize("target", ["existing", "not yet created"])
+def test_db_through_a_symlink_writes_the_file_it_points_to(tmp_path, target):
+    real = tmp_path / "data" / "state.json"
+    if target == "existing":
+        _seeded(real)
+    else:
+        real.parent.mkdir()
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    with CLIServer("--db", str(link)) as server:
+        assert _add_member(server.url, "through-link@example.com").status_code == 200
+        assert "through-link@example.com" in _members_in(real)  # on disk before the answer left
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "link.json"]  # no lock or file beside the link
+    with CLIServer("--db", str(real)) as again:
+        assert any(m["email"] == "through-link@example.com" for m in get_state(again.url)["members"])
+
+
+def test_two_servers_on_two_links_to_one_file_are_one_file_one_server(tmp_path):
+    real = _seeded(tmp_path / "data" / "state.json")
+    (tmp_path / "a.json").symlink_to(real)
+    (tmp_path / "b.json").symlink_to(Path("data") / "state.json")  # a relative link too
+    (tmp_path / "dir").symlink_to(tmp_path / "data", target_is_directory=True)
+    with CLIServer("--db", str(tmp_path / "a.json")) as first:
+        for other in ("b.json", "data/state.json", "dir/state.json"):
+            one_line_exit_2(run_cli("--db", str(tmp_path / other)), "in use", str(first.pid))
+        with pytest.raises(InvalidFixture, match="in use by another emma-mock server"):
+            MockServer(port=0, db=tmp_path / "b.json")
+        assert _add_member(first.url, "kept@example.com").status_code == 200
+    assert "kept@example.com" in _members_in(real)
+
+
+def test_a_link_changed_while_running_does_not_move_the_state(tmp_path):
+    first, second = _seeded(tmp_path / "one" / "state.json"), _seeded(tmp_path / "two" / "state.json")
+    link = tmp_path / "link.json"
+    link.symlink_to(first)
+    with CLIServer("--db", str(link)) as server:
+        untouched = second.read_bytes()
+        link.unlink()
+        link.symlink_to(second)  # someone points the link elsewhere while the server runs
+        assert _add_member(server.url, "stays@example.com").status_code == 200
+        assert "stays@example.com" in _members_in(first)
+        assert second.read_bytes() == untouched
+        one_line_exit_2(run_cli("--db", str(first)), "in use")  # the file it serves is still its own
+
+
+def _victim(folder: Path) -> Path:
+    victim = folder / "precious.txt"
+    victim.write_text("precious data\n")
+    return victim
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hard link"])
+@pytest.mark.parametrize("db_is_a_link", [False, True], ids=["db", "db-via-link"])
+def test_a_planted_lock_link_is_refused_and_its_target_never_written(tmp_path, kind, db_is_a_link):
+    real = _seeded(tmp_path / "data" / "state.json")
+    victim = _victim(tmp_path / "data")
+    lock = real.with_name("state.json.lock")  # beside the real file, wherever the link is
+    if kind == "symlink":
+        lock.symlink_to(victim)
+    else:
+        os.link(victim, lock)
+    db = tmp_path / "link.json" if db_is_a_link else real
+    if db_is_a_link:
+        db.symlink_to(real)
+    before = real.read_bytes()
+    one_line_exit_2(run_cli("--db", str(db)), "state.json.lock", "link")
+    assert victim.read_text() == "precious data\n" and real.read_bytes() == before
+
+
+def test_a_planted_temporary_file_link_is_never_written_through(tmp_path):
+    db = _seeded(tmp_path / "data" / "state.json")
+    victim = _victim(tmp_path)
+    with CLIServer("--db", str(db)) as server:
+        db.with_name(f".state.json.{server.pid}.tmp").symlink_to(victim)  # the name a write's temporary file takes
+        answer = _add_member(server.url, "after-plant@example.com")
+        assert answer.status_code == 200, answer.text
+        assert victim.read_text() == "precious data\n"
+        assert not db.is_symlink() and "after-plant@example.com" in _members_in(db)
+        server.process.send_signal(signal.SIGKILL)
+        server.kill()
+    with CLIServer("--db", str(db)) as again:
+        assert any(m["email"] == "after-plant@example.com" for m in get_state(again.url)["members"])
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hard link"])
+def test_a_planted_write_ahead_log_link_is_never_written_through(tmp_path, kind):
+    db = tmp_path / "state.json"
+    victim = _victim(tmp_path)
+    with CLIServer("--db", str(db), "--fixtures", str(big_fixture(tmp_path))) as server:
+        wal = tmp_path / "state.json.wal"
+        assert not wal.exists()
+        if kind == "symlink":
+            wal.symlink_to(victim)
+        else:
+            os.link(victim, wal)
+        answer = _add_member(server.url, "logged@example.com")
+        assert answer.status_code == 200, answer.text
+        assert victim.read_text() == "precious data\n"
+        assert not wal.is_symlink() and b"logged@example.com" in wal.read_bytes()
+        server.process.send_signal(signal.SIGKILL)
+        server.kill()
+    with CLIServer("--db", str(db)) as again:
+        assert any(m["email"] == "logged@example.com" for m in get_state(again.url)["members"])
+
+
+def test_a_write_ahead_log_that_is_a_link_at_start_is_refused(tmp_path):
+    db = _seeded(tmp_path / "state.json")
+    victim = _victim(tmp_path)
+    (tmp_path / "state.json.wal").symlink_to(victim)
+    before = db.read_bytes()
+    one_line_exit_2(run_cli("--db", str(db)), "state.json.wal", "link")
+    assert victim.read_text() == "precious data\n" and db.read_bytes() == before
+
+
+# --- a restart on a full disk -----------------------------------------------------------------------
+
+@pytest.fixture
+def small_disk():
+    """A 2 MiB tmpfs, a disk that really fills up (root on Linux; skipped where mounting is refused)."""
+    if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("filling a real disk needs a tmpfs mount: root on Linux")
+    folder = Path(tempfile.mkdtemp(prefix="emma-mock-disk-"))
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(folder)],
+                             capture_output=True, timeout=30)
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"mounting a tmpfs was refused: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder
+    finally:
+        unmounted = subprocess.run(["umount", str(folder)], capture_output=True, timeout=30)
+        if unmounted.returncode != 0:  # still busy: detach it now, the kernel frees it when let go
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True, timeout=30)
+        folder.rmdir()
+
+
+def _fill(folder: Path, leave: int) -> None:
+    """Take all the free space of `folder`'s disk but `leave` bytes."""
+    status = os.statvfs(folder)
+    size = status.f_bavail * status.f_frsize - leave
+    with open(folder / "filler", "wb") as handle:
+        handle.write(b"\0" * size)
+
+
+@pytest.mark.parametrize("leave", [0, 16 * 1024], ids=["no room at all", "room for the lock only"])
+def test_a_restart_on_a_full_disk_is_one_line_and_exit_2_and_loses_nothing(small_disk, tmp_path, leave):
+    db = small_disk / "state.json"
+    fixtures = big_fixture(tmp_path)  # past REWRITE_LIMIT: the write goes to the write-ahead log
+    app = open_app(db, fixtures=fixtures)
+    client = app.test_client()
+    assert client.post("/100/members/add", json={"email": "acknowledged@example.com"}).status_code == 200
+    state = client.get("/__admin/state").json
+    kill(app)
+    _open.remove(app)
+    _fill(small_disk, leave)
+    files = {p.name: p.read_bytes() for p in small_disk.iterdir() if p.name != "filler"}
+    assert sorted(files) == ["state.json", "state.json.wal"]
+    one_line_exit_2(run_cli("--db", str(db), "--fixtures", str(fixtures)), str(db), "No space left")
+    with pytest.raises(InvalidFixture, match="No space left"):
+        open_app(db, fixtures=fixtures)  # in-process too, and it lets the file go
+    assert {p.name: p.read_bytes() for p in small_disk.iterdir() if p.name != "filler"} == files
+    (small_disk / "filler").unlink()  # room again: the acknowledged write is there
+    again = open_app(db, fixtures=fixtures)
+    assert again.test_client().get("/__admin/state").json == state
+    kill(_open.pop())  # before the disk is unmounted
+
+
+@pytest.mark.parametrize("what", ["db", "write-ahead log"])
+def test_a_fifo_in_place_of_the_database_or_its_log_is_one_line_not_a_hang(tmp_path, what):
+    db = _seeded(tmp_path / "state.json") if what == "write-ahead log" else tmp_path / "state.json"
+    os.mkfifo(tmp_path / ("state.json.wal" if what == "write-ahead log" else "state.json"))
+    one_line_exit_2(run_cli("--db", str(db), timeout=20), "state.json")

@@ -7,7 +7,9 @@ the folder: a reader sees the old state or the new one, never half of each.
 Each answered write is on disk before the answer leaves: a replacement of the
 file, or (for large states) a line in a write-ahead log beside it; see TinyDBFile.
 One file has one server: an OS lock on `FILE.lock`, which the OS drops with
-the process however it ends (see FileLock).
+the process however it ends (see FileLock). A `--db` link names the file it
+leads to, and no file of ours beside it is ever written through a link
+someone planted there (see _create_own and _own_file).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import errno
 import json
 import logging
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,7 @@ from . import strict_json
 from .checks import is_int
 from .errors import InvalidFixture
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset, validate
+from .ids import MAX_ID, MAX_ID_DIGITS
 from .records import JSONObject
 
 log = logging.getLogger("mockserver")
@@ -41,7 +45,6 @@ GENERATION = "generation"
 LINE_DEPTH = strict_json.DOCUMENT_DEPTH
 
 
-LOCK_OWNER_PID: int | None = None  # the pid a lock file names; default this process (granian's worker: the CLI's)
 
 
 class FileLock:
@@ -56,10 +59,15 @@ class FileLock:
         self.path = path
         while True:
             try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o644)
             except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    raise _planted(path) from None
                 raise InvalidFixture(f"{path.parent}: cannot create files in this folder "
                                      f"({exc.strerror or exc}); the database needs a writable folder") from None
+            if not _own_file(fd):
+                os.close(fd)
+                raise _planted(path)
             if not _try_lock(fd):
                 owner = os.read(fd, 32).decode("ascii", "replace").strip()
                 os.close(fd)
@@ -74,8 +82,12 @@ class FileLock:
                 break
             os.close(fd)
         self.fd: int | None = fd
-        os.ftruncate(fd, 0)
-        os.write(fd, str(LOCK_OWNER_PID or os.getpid()).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a full disk: not even the few bytes of a pid
+            self.release()
+            raise _unwritable(path, exc) from None
 
     def release(self) -> None:
         """Remove the lock file, then unlock (removed first: a waiter then sees it is stale)."""
@@ -87,6 +99,41 @@ class FileLock:
             pass  # a stale lock file is harmless: the lock itself ends with the descriptor
         os.close(self.fd)
         self.fd = None
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; Windows has no symbolic links a user may plant
+
+
+def _own_file(fd: int) -> bool:
+    """Whether an opened file of ours (lock, write-ahead log) is one emma-mock could have made: a regular
+    file with no other name. A hard link someone planted would have the server write into its target."""
+    status = os.fstat(fd)
+    return stat.S_ISREG(status.st_mode) and status.st_nlink <= 1
+
+
+def _not_a_file(path: Path) -> bool:
+    """Whether something other than a regular file holds the name (a link counts as something else)."""
+    try:
+        return not stat.S_ISREG(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+
+
+def _planted(path: Path) -> InvalidFixture:
+    return InvalidFixture(f"{path}: is a link or not a regular file, which emma-mock never makes; "
+                          "remove it (nothing was written through it)")
+
+
+def _unwritable(path: Path, exc: OSError) -> InvalidFixture:
+    return InvalidFixture(f"{path}: cannot be written ({exc.strerror or exc}); make room or start without --db "
+                          "(nothing was changed)")
+
+
+def _create_own(path: Path, flags: int) -> int:
+    """Create `path` anew for writing: what was there (a killed process's leftover, or a link someone
+    planted) is removed first, and O_EXCL makes the open fail rather than follow a link put back since."""
+    path.unlink(missing_ok=True)
+    return os.open(path, flags | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
 
 
 if sys.platform == "win32":
@@ -147,7 +194,7 @@ class AtomicJSONStorage(Storage):
         """Replace the file with `data`; on failure (OSError) both the file and the cache are unchanged."""
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
-            with open(temporary, "w", encoding="utf-8") as handle:
+            with open(_create_own(temporary, os.O_WRONLY), "w", encoding="utf-8") as handle:
                 # dumps, not dump: json.dump streams through the pure-Python encoder, ~10x slower
                 size = handle.write(json.dumps(data, separators=(",", ":")))
                 handle.flush()
@@ -183,15 +230,21 @@ class TinyDBFile:
     WAL_MIN = 1024 * 1024  # a write-ahead log this small is never worth a checkpoint
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
+        # Through symbolic links, the file they lead to at start (a link pointed elsewhere later does not move
+        # the state). Its lock, temporary files and write-ahead log sit beside it: every link to it meets one lock.
+        self.path = Path(os.path.realpath(path))
         if not self.path.parent.is_dir():
             raise InvalidFixture(f"{self.path}: folder {self.path.parent} does not exist")
+        if _not_a_file(self.path):  # a folder, or a FIFO that would hold the start up forever
+            raise InvalidFixture(f"{self.path}: is not a regular file; --db needs a file (or a link to one)")
         self.wal_path = self.path.with_name(self.path.name + ".wal")
         self._released = False
         self._lock = FileLock(self.path.with_name(self.path.name + ".lock"))
         self._wal: int | None = None  # file descriptor, opened on the first logged ahead write
         self._wal_torn = False  # a failed append could not be cut off: cut it before the next one
         try:
+            if _not_a_file(self.wal_path):
+                raise _planted(self.wal_path)
             if self.path.exists() and not os.access(self.path, os.W_OK):
                 raise InvalidFixture(f"{self.path}: the database file is read-only; make it writable "
                                      "or start without --db")
@@ -234,15 +287,25 @@ class TinyDBFile:
         next_ids = meta.get("next_ids", {}) if isinstance(meta, dict) else {}
         if not isinstance(next_ids, dict) or not all(is_int(v) for v in next_ids.values()):
             raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged (next_ids)")
+        for name, value in next_ids.items():  # MAX_ID + 1: a sequence used up, which no write passes
+            if value > MAX_ID + 1:
+                raise InvalidFixture(f"{self.path}: table {META_TABLE!r} is damaged (next_ids: {name} {value} "
+                                     f"is past the largest id, {MAX_ID}; ids have at most {MAX_ID_DIGITS} digits)")
         if replayed:
-            self.checkpoint()  # the state checked whole: fold the write-ahead log in, start a new one
+            try:
+                self.checkpoint()  # the state checked whole: fold the write-ahead log in, start a new one
+            except OSError as exc:  # a restart on a full disk: both files stay as they were
+                raise _unwritable(self.path, exc) from None
         return dataset, next_ids
 
     def _replay(self, tables: dict[str, dict[str, Any]]) -> int:
         """Apply the write-ahead log's complete lines of the file's generation to the tables; the lines read."""
         if not self.wal_path.exists():
             return 0
-        raw = self.wal_path.read_bytes()
+        try:
+            raw = self.wal_path.read_bytes()
+        except OSError as exc:
+            raise InvalidFixture(f"{self.wal_path}: cannot be read ({exc.strerror or exc})") from None
         lines = raw.split(b"\n")[:-1]  # the part after the last newline is a write never answered
         generation = self._generation
         for number, line in enumerate(lines, 1):
@@ -281,8 +344,14 @@ class TinyDBFile:
 
     def _append(self, line: bytes) -> None:
         if self._wal is None:
-            wal = os.open(self.wal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            flags = os.O_WRONLY | os.O_APPEND
+            # A new write-ahead log is created anew; one a checkpoint could not remove (older lines) is appended
+            # to, if it is still a file of ours. Neither is ever opened through a link someone planted.
+            wal = (_create_own(self.wal_path, flags) if not self._wal_size
+                   else os.open(self.wal_path, flags | os.O_CREAT | _NOFOLLOW, 0o644))
             try:
+                if not _own_file(wal):
+                    raise OSError(errno.EEXIST, f"{self.wal_path} was replaced by a link or another kind of file")
                 _fsync_directory(self.path.parent)  # the new write-ahead log's name must survive a power loss too
             except OSError:
                 os.close(wal)

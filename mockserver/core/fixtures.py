@@ -68,6 +68,18 @@ class _Checker:
             self.fail(f"{name!r} must be a non-empty string, got {shown(value)}")
         return value
 
+    def key(self, name: str) -> str:
+        """An API key: printable ASCII, as every client can send it in a Basic header (the real keys are hex)."""
+        value = self.text(name)
+        odd = next((ch for ch in value if not " " <= ch <= "~"), None)
+        if odd is not None:
+            self.fail(f"{name!r} may hold printable ASCII characters only (the real API's keys are hex; clients "
+                      f"differ in how they send other characters in a header), got {shown(odd)} in {shown(value)}")
+        if name == "public_key" and ":" in value:
+            self.fail(f"'public_key' may not contain ':' (HTTP Basic ends the user name at the first ':'), "
+                      f"got {shown(value)}")
+        return value
+
     def date(self, name: str, default: str) -> str:
         if name not in self.record:
             return default
@@ -88,8 +100,8 @@ def _account(c: _Checker, now: str) -> JSONObject:
     account_id = c.id("account_id")
     return {
         "account_id": account_id,
-        "public_key": c.text("public_key"),
-        "private_key": c.text("private_key"),
+        "public_key": c.key("public_key"),
+        "private_key": c.key("private_key"),
         "name": c.text("name", f"Account {account_id}"),
     }
 

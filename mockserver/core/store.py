@@ -27,6 +27,7 @@ from .clock import Clock
 from .dates import format_date
 from .errors import BadRequest, NotFound, StorageFailed, shown
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset
+from .ids import MAX_ID, MAX_ID_DIGITS
 from .records import JSONObject, Record
 
 SEQUENCES = ("members", "touchpoint_types", "touchpoints")
@@ -275,7 +276,13 @@ class Store:
                 self._put(collection, record)
 
     def _allocate(self, collection: str, count: int = 1) -> list[int]:
+        """The next `count` ids of a sequence, all of them or none (400): none may pass what the loader accepts."""
         first = self._next_ids[collection]
+        if first + count - 1 > MAX_ID:
+            left = max(MAX_ID - first + 1, 0)
+            raise BadRequest(f"{ID_FIELDS[collection]}s are used up: {count} more would pass {MAX_ID}, the largest "
+                             f"id (ids have at most {MAX_ID_DIGITS} digits); {left} left. Reset, or load a state "
+                             "with smaller ids")
         self._next_ids[collection] = first + count
         return list(range(first, first + count))
 

@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         app = create_app(config)
-    except InvalidFixture as exc:
+    except (InvalidFixture, OSError) as exc:  # OSError: a file the checks above did not name (one line, all the same)
         print(terminal_safe(f"emma-mock: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     try:
