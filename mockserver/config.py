@@ -55,6 +55,14 @@ def host_names(value: str) -> tuple[str, ...]:
     return names
 
 
+def printable_token(value: str) -> str:
+    """`--admin-token`: printable ASCII, the only bytes every client sends alike in a header."""
+    if not value or not all(" " <= char <= "~" for char in value):
+        raise ValueError("expected printable ASCII (letters, digits, punctuation): curl sends other characters as "
+                         "UTF-8 and Python's requests as Latin-1, so no client could match every one")
+    return value
+
+
 def _setting(default: Any, help: str, parse: Callable[[str], Any] = str, metavar: str | None = None,
              cli_default: Any = None, flag: bool = False) -> Any:
     """A field of Config with what the CLI needs: help, how to read it from text, and its CLI default."""
@@ -74,7 +82,7 @@ class Config:
     auth: bool = _setting(True, "check HTTP Basic credentials (off: any caller may use any account)",
                           on_off, metavar="{on,off}")
     admin_token: str | None = _setting(None, "require this token for /__admin and the dashboard",
-                                       metavar="TOKEN")
+                                       printable_token, metavar="TOKEN")
     journal_size: int = _setting(1000, "API requests kept by the journal", positive_int, metavar="N")
     threads: int = _setting(8, "worker threads", positive_int, metavar="N")
     quiet: bool = _setting(True, "do not print a line per API request", on_off, cli_default=False, flag=True)
@@ -84,6 +92,8 @@ class Config:
         host_names, metavar="NAMES")
 
     def __post_init__(self) -> None:
+        if self.admin_token is not None:  # MockServer(admin_token=...) is checked as the CLI checks it
+            printable_token(self.admin_token)
         if isinstance(self.allowed_hosts, str):  # MockServer(allowed_hosts="a.test,b.test"), as the CLI reads it
             self.allowed_hosts = host_names(self.allowed_hosts)
         else:

@@ -16,7 +16,7 @@ from mockserver import Config, create_app
 from mockserver.control.mock import mock_of
 from mockserver.testing import MockServer
 
-from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, CLIServer, assert_json_answer, basic
+from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, CLIServer, assert_json_answer, basic, run_cli
 
 
 def state_of(app) -> dict:
@@ -433,3 +433,14 @@ def test_every_layer_reads_leading_slashes_as_routing_does(path):
     # the journal and faults see the path routing saw
     mock = mock_of(app)
     assert mock.journal.entries()[-1]["path"] == "/" + path.strip("/")
+
+
+@pytest.mark.parametrize("token", ["café", "tab\there", "\u202etoken", "snow☃"])
+def test_an_admin_token_no_client_could_send_is_refused_at_start(token):
+    """curl sends a header's non-ASCII as UTF-8, requests as Latin-1: such a token would lock every client out."""
+    for result in (run_cli("--admin-token", token), run_cli(env={"MOCKSERVER_ADMIN_TOKEN": token})):
+        stderr = result.stderr.decode("utf-8", "replace")
+        assert result.returncode == 2, stderr
+        assert "printable ASCII" in stderr and len(stderr.strip().splitlines()) <= 2
+    with pytest.raises(ValueError, match="printable ASCII"):
+        MockServer(admin_token=token)
