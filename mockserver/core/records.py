@@ -2,22 +2,12 @@
 from __future__ import annotations
 
 import json
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 SEPARATORS = (", ", ": ")
 JSONObject = dict[str, Any]  # a record or document as parsed from JSON
 _encode = json.JSONEncoder(separators=SEPARATORS).encode  # built once: json.dumps builds one per call
 
-
-def _no_default(value: object) -> None:
-    raise TypeError(f"{type(value).__name__} is not JSON")
-
-
-# One C encoder for single records: JSONEncoder.encode builds a new one per call, which
-# costs more than encoding a record.
-_c_encoder = (c_make_encoder(None, _no_default, encode_basestring_ascii, None, SEPARATORS[1], SEPARATORS[0],
-                             False, False, False) if c_make_encoder is not None else None)
 
 
 class Record(dict[str, Any]):
@@ -35,7 +25,7 @@ class Record(dict[str, Any]):
         try:
             return self._json
         except AttributeError:  # first use; two threads racing here compute the same text
-            self._json = text = "".join(_c_encoder(self, 0)) if _c_encoder is not None else _encode(self)
+            self._json = text = _encode(self)
             return text
 
 
