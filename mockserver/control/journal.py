@@ -69,6 +69,11 @@ class Journal:
             self._bytes = 0
             self.cleared += 1
 
+    def raw_entries(self, after: int = 0) -> list[dict[str, Any]]:
+        """The entries as recorded (for the session export), those whose id is above `after`."""
+        with self._lock:
+            return [entry for entry in self._entries if entry["id"] > after]
+
     def entries(self, filters: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Entries matching every given filter: `method` (any case), `path` (exact or glob), `status`,
         `after` (only entries whose id is above it; a non-integer is a BadRequest).
@@ -153,7 +158,8 @@ def render(entry: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_qs(entry["query"], keep_blank_values=True)
     request_headers = [(key.removeprefix("HTTP_").replace("_", "-").title(), value)
                        for key, value in entry["headers"]]
-    return {**entry,
+    public = {key: value for key, value in entry.items() if key != "credentials"}  # (the export reads it)
+    return {**public,
             "query": {name: values[0] if len(values) == 1 else values for name, values in parsed.items()},
             "headers": _masked(request_headers), "body": _body(entry["body"]), "time": format_date(entry["time"]),
             "response_headers": _masked(entry.get("response_headers") or ()),

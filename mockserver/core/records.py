@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
 
 SEPARATORS = (", ", ": ")
 JSONObject = dict[str, Any]  # a record or document as parsed from JSON
+Recorder = Callable[[str, dict[str, Any]], None]  # notes a control that changes answers (control/session.py)
 _encode = json.JSONEncoder(separators=SEPARATORS).encode  # built once: json.dumps builds one per call
 
 
