@@ -26,7 +26,8 @@ from ..core import strict_json
 from ..core.dates import format_date
 from ..core.errors import BadRequest, NotFound
 from ..core.fixtures import DEFAULT_FIXTURE
-from ..serving.auth import NO_KEYS, WRONG_KEYS, account_in_path
+from ..core.ids import account_in_path
+from .journal import NO_KEYS, WRONG_KEYS
 from .mock import Mock
 from .session import Control
 
@@ -183,6 +184,8 @@ def _request(mock: Mock, module: _Module, entry: dict[str, Any]) -> None:
         value = None
     if value is None and body != b"null":
         lines.append(f"    assert {name}.content == {body!r}, {message}")
+    elif value is None or isinstance(value, bool):  # (`true` is what every DELETE answers)
+        lines.append(f"    assert {name}.json() is {value!r}, {message}")
     else:
         lines.append(f"    assert {name}.json() == {_literal(module, value, 4)}, {message}")
 
@@ -314,7 +317,7 @@ def _write(mock: Mock, module: _Module, entries: list[dict[str, Any]]) -> str:
 
 
 def _first_reason(notes: list[str]) -> str:
-    return next(note for note in notes if "xfail" in note).replace(" (the test is marked xfail)", "")
+    return next(note for note in notes if "xfail" in note).replace(" (the test is marked xfail).", "")
 
 
 def _resolved(path: Path) -> Path:

@@ -29,6 +29,10 @@ HEADER_VALUE_LIMIT = 1024  # characters of a header value kept
 BYTE_BUDGET = 8 * 2**20  # the whole journal; the oldest entries go first
 _ENTRY_OVERHEAD = 256  # method, status, time, duration and the dict itself
 MASKED = "***"
+# An entry's "credentials" (kept for the session export, not shown): whose keys authentication saw,
+# an account id or one of these, never the keys themselves.
+WRONG_KEYS = "wrong"  # keys that are no account's
+NO_KEYS = "none"  # no credentials, or none that could be read
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-admin-token"}
 
 

@@ -10,18 +10,13 @@ import base64
 import binascii
 from functools import lru_cache
 
+from ..control.journal import NO_KEYS, WRONG_KEYS
 from ..control.rate_limit import RateLimiter
 from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
-from ..core.ids import parse_id
 from ..core.store import Store
 
 _MISSING = ("authentication required: HTTP Basic with your public API key as the user name "
             "and your private key as the password")
-
-
-def account_in_path(path: str) -> int | None:
-    """The account id that starts an API path (read as routing reads it), or None when there is none."""
-    return parse_id(path[1:].split("/", 1)[0])
 
 
 _CACHED_HEADER_CHARS = 256  # longer headers are decoded each time, so the cache stays small
@@ -49,10 +44,6 @@ def _decode(header: str) -> tuple[str, str] | None:
 
 
 _decode_cached = lru_cache(maxsize=256)(_decode)
-
-
-WRONG_KEYS = "wrong"  # credentials that are no account's keys (the journal never keeps the keys themselves)
-NO_KEYS = "none"  # no credentials, or none that could be read
 
 
 def identify(store: Store, header: str | None) -> int | str:

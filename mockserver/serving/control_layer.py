@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from ..api._context import NOW
 from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import ApiError, error_body
-from .auth import account_in_path, admit, identify
+from ..core.ids import account_in_path
+from .auth import admit, identify
 from .console import ConsoleLog
 
 if TYPE_CHECKING:
