@@ -193,7 +193,7 @@ def test_a_cleared_or_overflowing_journal_is_said_and_the_test_marked_xfail():
     client.environ_base["HTTP_AUTHORIZATION"] = basic(*DEMO_AUTH)["Authorization"]
     for _ in range(3):
         client.get("/100/touchpoints")
-    note = ("Journal entries 1 to 1 of this session are no longer held (the journal was cleared, or dropped its "
+    note = ("Journal entry 1 of this session is no longer held (the journal was cleared, or dropped its "
             "oldest entries past its limit): the replay starts without them, so answers may differ")
     said(export(client), f"{note} (the test is marked xfail).",
          f"@pytest.mark.xfail(reason={note!r}, strict=False)\ndef test_session(emma_mock):")

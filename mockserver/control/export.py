@@ -76,6 +76,7 @@ class _Module:
     lines: list[str] = field(default_factory=list)  # the body of test_session
     stopped: str | None = None  # why the replay stops early (the rest is a skipped test)
     needs_json: bool = False
+    wrong_keys: bool = False  # whether a request sends keys of no account
     frozen: str | None = None  # the clock reading the replay froze last
 
 
@@ -113,8 +114,9 @@ def _say_what_differs(mock: Mock, module: _Module, entries: list[dict[str, Any]]
         module.notes.append("The session began from the server's --db file, not from its fixtures, and "
                             "this replay starts from the fixtures: answers may differ (the test is marked xfail).")
     oldest = entries[0]["id"] if entries else mock.journal.latest_id + 1
-    if oldest > first_id or mock.journal.cleared != session.cleared:
-        module.notes.append(f"Journal entries {first_id} to {oldest - 1} of this session are no longer held "
+    if oldest > first_id:
+        verb = "is" if oldest - 1 == first_id else "are"
+        module.notes.append(f"Journal {_entries(first_id, oldest - 1)} of this session {verb} no longer held "
                             "(the journal was cleared, or dropped its oldest entries past its limit): the "
                             "replay starts without them, so answers may differ (the test is marked xfail).")
     if session.dropped:
@@ -123,6 +125,10 @@ def _say_what_differs(mock: Mock, module: _Module, entries: list[dict[str, Any]]
     if not mock.config.auth:
         module.notes.append("The server ran with --auth off; the plugin's server checks keys, so each "
                             "request sends the keys of its path's account.")
+
+
+def _entries(first: int, last: int) -> str:
+    return f"entry {first}" if first == last else f"entries {first} to {last}"
 
 
 def _control(module: _Module, control: Control) -> None:
@@ -221,6 +227,7 @@ def _call(mock: Mock, module: _Module, entry: dict[str, Any], indent: int) -> st
     if not mock.config.auth and account is not None:
         words.append(f"auth=emma_mock.auth_for({account})")
     elif who == WRONG_KEYS:
+        module.wrong_keys = True
         words.append("auth=WRONG_KEYS")
     elif who not in (None, NO_KEYS):
         words.append(f"auth=emma_mock.auth_for({who})")
@@ -300,11 +307,13 @@ def _write(mock: Mock, module: _Module, entries: list[dict[str, Any]]) -> str:
     else:
         top += ["Everything in the session is replayed.", ""]
     top.append('"""')
-    imports = (["import json", ""] if module.needs_json else []) + ["import pytest", "import requests", ""]
-    header = top + imports + [
-        f"WRONG_KEYS = {WRONG_KEYS_LITERAL}  # no account's keys: where the session sent keys no account has",
-        "", ""]
     xfail = any("xfail" in note for note in module.notes)
+    uses_pytest = xfail or module.stopped is not None or any("pytest.raises" in line for line in module.lines)
+    imports = ((["import json", ""] if module.needs_json else []) + (["import pytest"] if uses_pytest else [])
+               + ["import requests", ""])
+    if module.wrong_keys:
+        imports += ["", f"WRONG_KEYS = {WRONG_KEYS_LITERAL}  # keys of no account, where the session sent such keys"]
+    header = top + imports + ["", ""]
     test = ([f"@pytest.mark.xfail(reason={_first_reason(module.notes)!r}, strict=False)"] if xfail else [])
     test += ["def test_session(emma_mock):", '    """The session, request by request."""']
     body = module.lines or ["    pass  # nothing to replay"]

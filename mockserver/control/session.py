@@ -39,7 +39,6 @@ class Session:
         self.controls: deque[Control] = deque()
         self.dropped = 0  # controls dropped past the limit since the last reset
         self.first_id = journal.latest_id + 1  # the first journal entry of the session
-        self.cleared = journal.cleared  # the journal's clear count when the session began
         self.from_file = from_file  # the session began from a --db file rather than the fixtures
         self._state_records = 0
 
@@ -49,7 +48,6 @@ class Session:
             self.controls.clear()
             self.dropped = self._state_records = 0
             self.first_id = self._journal.latest_id + 1
-            self.cleared = self._journal.cleared
             self.from_file = False
 
     def note(self, helper: str, arguments: dict[str, Any]) -> None:
