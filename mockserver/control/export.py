@@ -24,10 +24,10 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from ..core import strict_json
 from ..core.dates import format_date
-from ..core.errors import BadRequest, NotFound
+from ..core.errors import NotFound
 from ..core.fixtures import DEFAULT_FIXTURE
 from ..core.ids import account_in_path
-from .journal import NO_KEYS, WRONG_KEYS
+from .journal import NO_KEYS, WRONG_KEYS, entry_id
 from .mock import Mock
 from .session import Control
 
@@ -59,15 +59,6 @@ _NAMES = [
 _NAME_PATTERNS = [(method, re.compile(pattern), name) for method, pattern, name in _NAMES]
 
 
-def parse_until(value: str | None) -> int | None:
-    """`?until=ID`: a journal entry id, or None when absent; BadRequest otherwise."""
-    if value is None or value == "":
-        return None
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise BadRequest("'until' must be a journal entry id (a non-negative integer)")
-    return int(value)
-
-
 @dataclass
 class _Module:
     """The module being written: its notes for the top, its test's lines, the rest."""
@@ -80,8 +71,10 @@ class _Module:
     frozen: str | None = None  # the clock reading the replay froze last
 
 
-def session_module(mock: Mock, until: int | None = None) -> str:
-    """The pytest module that replays `mock`'s session since its last reset, up to entry `until`."""
+def session_module(mock: Mock, until_text: str | None = None) -> str:
+    """The pytest module that replays `mock`'s session since its last reset, up to entry `until_text`
+    (the query parameter; a BadRequest when it is no entry id, NotFound when the session has no such entry)."""
+    until = entry_id(until_text, "until")
     session = mock.session
     entries = mock.journal.raw_entries(after=session.first_id - 1)
     controls = list(session.controls)

@@ -86,7 +86,7 @@ class Journal:
         filtering and rendering happen outside it.
         """
         filters = filters or {}
-        after = _after(filters.get("after"))
+        after = entry_id(filters.get("after"), "after") or 0
         method = filters.get("method")
         path = filters.get("path")
         status = filters.get("status")
@@ -142,11 +142,13 @@ def _cut(entry: dict[str, Any]) -> int:
     return size
 
 
-def _after(value: str | None) -> int:
+def entry_id(value: str | None, name: str) -> int | None:
+    """A query parameter naming a journal entry (`after`, `until`): its id, None when absent; a
+    BadRequest naming the parameter when it is no id."""
     if value is None or value == "":
-        return 0
+        return None
     if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise BadRequest("'after' must be a journal entry id (a non-negative integer)")
+        raise BadRequest(f"'{name}' must be a journal entry id (a non-negative integer)")
     return int(value)
 
 

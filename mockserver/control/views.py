@@ -99,7 +99,7 @@ def list_requests() -> Response:
 @blueprint.get("/requests/export")
 def export_requests() -> Response:
     """The session since the last reset as a pytest module that replays it; `until` stops after that entry."""
-    module = export.session_module(mock(), export.parse_until(request.args.get("until")))
+    module = export.session_module(mock(), request.args.get("until"))
     return Response(module, mimetype=export.CONTENT_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{export.FILENAME}"',
                              "X-Content-Type-Options": "nosniff"})
