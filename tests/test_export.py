@@ -388,10 +388,15 @@ class Session:
             lambda: server.set_rate_limit(rng.randint(2, 4), rng.choice([1, 60])),
             server.clear_rate_limit,
             lambda: server.load(OTHER_STATE),
+            self.restart,  # the session, and the export, start again here
         ])()
 
-    def run(self, steps: int) -> None:
+    def restart(self) -> None:
+        self.server.reset()
         self.http.get(f"{self.server.base_url}/touchpoints", auth=self.server.auth, timeout=10)  # differs on other fixtures
+
+    def run(self, steps: int) -> None:
+        self.restart()
         for _ in range(steps):
             self.api() if self.rng.random() < 0.7 else self.control()
 
@@ -405,7 +410,6 @@ def test_random_sessions_replay_on_a_fresh_mock_and_fail_on_other_fixtures(tmp_p
     modules = {}
     with MockServer() as server:
         for index in range(SESSIONS):
-            server.reset()
             Session(server, random.Random(seed + index)).run(STEPS)
             response = requests.get(f"{server.url}/__admin/requests/export", timeout=10)
             assert response.status_code == 200
