@@ -394,6 +394,9 @@ class Session:
     def restart(self) -> None:
         self.server.reset()
         self.http.get(f"{self.server.base_url}/touchpoints", auth=self.server.auth, timeout=10)  # differs on other fixtures
+        self.server.add_fault(method="GET", path="/*/members/555", action="drop", times=1)  # a drop in every session
+        with pytest.raises(requests.ConnectionError):
+            self.http.get(f"{self.server.base_url}/members/555", auth=self.server.auth, timeout=10)
 
     def run(self, steps: int) -> None:
         self.restart()
@@ -415,6 +418,7 @@ def test_random_sessions_replay_on_a_fresh_mock_and_fail_on_other_fixtures(tmp_p
             assert response.status_code == 200
             modules[f"test_session_{index}.py"] = response.text
             assert "Everything in the session is replayed." in response.text, response.text[:2000]
+            assert "with pytest.raises(requests.ConnectionError):  # the connection was dropped" in response.text
     for name, module in modules.items():
         only_replays(module)
         folder = tmp_path / name.removesuffix(".py")
