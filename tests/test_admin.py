@@ -232,12 +232,27 @@ def test_rate_limit_answers_like_the_real_api_and_does_not_count_refusals(client
     assert client.get("/100/touchpoints").status_code == 200
 
 
-def test_rate_limit_window_slides(client):
-    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 0.3})
+def test_rate_limit_window_slides_on_the_mock_clock(client):
+    """The window is counted on the mock's clock: advancing it moves past the window, no sleep."""
+    client.put("/__admin/clock", json={"now": "2030-01-01T00:00:00Z"})
+    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
     assert client.get("/100/touchpoints").status_code == 200
+    refused = client.get("/100/touchpoints")
+    assert (refused.status_code, refused.json, refused.headers["Retry-After"]) == (
+        403, {"error": "Rate Limit Exceeded"}, "60")
+    client.put("/__admin/clock", json={"advance_seconds": 59})
+    assert client.get("/100/touchpoints").headers["Retry-After"] == "1"
+    client.put("/__admin/clock", json={"advance_seconds": 1})
+    assert client.get("/100/touchpoints").status_code == 200
+
+
+def test_rate_limit_counts_nothing_read_later_than_now_when_the_clock_is_set_back(client):
+    client.put("/__admin/clock", json={"now": "2030-01-01T00:00:00Z"})
+    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
+    assert client.get("/100/touchpoints").status_code == 200
+    client.put("/__admin/clock", json={"now": "2029-12-31T23:59:00Z"})
+    assert client.get("/100/touchpoints").status_code == 200  # the request "from the future" is not in the window
     assert client.get("/100/touchpoints").status_code == 403
-    time.sleep(0.35)
-    assert client.get("/100/touchpoints").status_code == 200
 
 
 def test_unauthenticated_requests_are_not_counted(client, anonymous):

@@ -3,7 +3,7 @@ from flask import Blueprint, Response
 
 from ..core.errors import BadRequest
 from ..serving.wire import json_object, listing, page, reply
-from ._context import store
+from ._context import now, store
 
 blueprint = Blueprint("members", __name__)
 
@@ -30,7 +30,7 @@ def add_member(account_id: int) -> Response:
         fields = {}
     if not isinstance(fields, dict):
         raise BadRequest("'fields' must be an object of member field values")
-    member, added = store().add_member(account_id, email.strip(), fields)
+    member, added = store().add_member(account_id, email.strip(), fields, now=now())
     return reply({"member_id": member["member_id"], "added": added, "status": "a"})
 
 

@@ -2,7 +2,7 @@
 from flask import Blueprint, Response
 
 from ..serving.wire import json_object, listing, page, reply, required_text
-from ._context import store
+from ._context import now, store
 
 blueprint = Blueprint("touchpoint_types", __name__)
 
@@ -12,7 +12,7 @@ def create_touchpoint_type(account_id: int) -> Response:
     """Create a type; `type_name` must be new in the account."""
     body = json_object()
     return reply(store().create_touchpoint_type(
-        account_id, required_text(body, "type_name"), required_text(body, "display_name")))
+        account_id, required_text(body, "type_name"), required_text(body, "display_name"), now=now()))
 
 
 @blueprint.get("/<id:account_id>/touchpoints")

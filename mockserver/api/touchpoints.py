@@ -9,7 +9,7 @@ from ..core.dates import DateError, parse_date
 from ..core.errors import BadRequest
 from ..core.store import TouchpointInput
 from ..serving.wire import json_object, listing, page, reply
-from ._context import store
+from ._context import now, store
 
 blueprint = Blueprint("touchpoints", __name__)
 
@@ -73,7 +73,7 @@ def create_touchpoints(account_id: int) -> Response:
     items = json_object().get("touchpoints")
     if not isinstance(items, list) or not 1 <= len(items) <= BATCH_LIMIT:
         raise BadRequest(f"'touchpoints' is required: a list of 1 to {BATCH_LIMIT} touchpoint objects")
-    return reply(store().create_touchpoints(account_id, [_item(i, raw) for i, raw in enumerate(items)]))
+    return reply(store().create_touchpoints(account_id, [_item(i, raw) for i, raw in enumerate(items)], now=now()))
 
 
 @blueprint.get("/<id:account_id>/touchpoints/members/<id:member_id>")

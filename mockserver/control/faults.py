@@ -3,6 +3,8 @@
 A fault matches by method and a glob on the path. It fires always, or for the
 next `times` matches, each time with an optional `probability` drawn from its
 own random generator (seeded with `seed`, so a chaotic run can be replayed).
+A fault given no seed draws one when it is added (`draw_seed`, kept out of its
+JSON): the session export replays it with that seed, so its draws repeat too.
 """
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from typing import Any
 from ..core.checks import is_int, is_number
 from ..core.errors import BadRequest, error_body, shown
 from ..core.globs import MAX_GLOB, glob_matches
-from ..core.records import encode
+from ..core.records import Recorder, encode
 
 MAX_DELAY_MS = 600_000
 MAX_FAULTS = 100  # active at once; every API request is matched against them
 MAX_FAULT_BODY_BYTES = 64 * 1024  # a fault's `body`, as JSON with non-ASCII escaped
 MAX_TEXT_CHARS = 1024  # `method` and a string `seed`
+_SEEDS = random.SystemRandom()  # the seeds of faults given none
 _FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
 
 
@@ -38,6 +41,7 @@ class Fault:
     probability: float | None = None
     seed: int | str | None = None
     matched: int = 0
+    draw_seed: int | str = 0  # what its random generator was seeded with: `seed`, or one drawn when none was given
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
     @property
@@ -75,6 +79,14 @@ class Fault:
                 "body": self.body, "delay_ms": self.delay_ms, "action": self.action,
                 "times": self.times, "probability": self.probability, "seed": self.seed,
                 "matched": self.matched, "active": self.active}
+
+    def replay_fields(self) -> dict[str, Any]:
+        """The fields that add this fault again as it was added, with the seed its draws came from."""
+        fields = {name: value for name, value in self.to_json().items()
+                  if name in _FIELDS and value is not None}
+        if self.probability is not None or isinstance(self.delay_ms, list):  # (only these draw)
+            fields["seed"] = self.draw_seed
+        return fields
 
     @property
     def active(self) -> bool:
@@ -121,9 +133,10 @@ def parse_fault(spec: Any, fault_id: int) -> Fault:
         raise BadRequest(f"'seed' must be an integer or a string of at most {MAX_TEXT_CHARS} characters")
     if status is None and delay is None and action is None:
         raise BadRequest("a fault needs at least one of 'status', 'delay_ms' or 'action'")
+    draw_seed = seed if seed is not None else _SEEDS.getrandbits(63)
     return Fault(id=fault_id, method=method.upper() if method else None, path=path, status=status,
                  body=spec.get("body"), delay_ms=delay, action=action, times=times,
-                 probability=probability, seed=seed, _random=random.Random(seed))
+                 probability=probability, seed=seed, draw_seed=draw_seed, _random=random.Random(draw_seed))
 
 
 class Faults:
@@ -138,6 +151,7 @@ class Faults:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.version = 0  # moves whenever the list or a fault's counters change
+        self.recorder: Recorder | None = None  # told of each add, removal and clear
 
     def add(self, spec: Any) -> Fault:
         with self._lock:
@@ -150,6 +164,8 @@ class Faults:
             fault.id = next(self._ids)  # only a fault that was taken uses up an id
             self._faults = [*self._faults, fault]
             self.version += 1
+            if self.recorder is not None:
+                self.recorder("add_fault", fault.replay_fields())
             return fault
 
     def list(self) -> list[dict[str, Any]]:
@@ -161,12 +177,17 @@ class Faults:
             before = len(self._faults)
             self._faults = [f for f in self._faults if f.id != fault_id]
             self.version += 1
-            return len(self._faults) < before
+            removed = len(self._faults) < before
+            if removed and self.recorder is not None:
+                self.recorder("remove_fault", {"fault_id": fault_id})
+            return removed
 
     def clear(self) -> None:
         with self._lock:
             self._faults = []
             self.version += 1
+            if self.recorder is not None:
+                self.recorder("clear_faults", {})
 
     def reset(self) -> None:
         """As new: no faults, and ids start at 1 again (a reset restores every id sequence)."""

@@ -29,6 +29,10 @@ HEADER_VALUE_LIMIT = 1024  # characters of a header value kept
 BYTE_BUDGET = 8 * 2**20  # the whole journal; the oldest entries go first
 _ENTRY_OVERHEAD = 256  # method, status, time, duration and the dict itself
 MASKED = "***"
+# An entry's "credentials" (kept for the session export, not shown): whose keys authentication saw,
+# an account id or one of these, never the keys themselves.
+WRONG_KEYS = "wrong"  # keys that are no account's
+NO_KEYS = "none"  # no credentials, or none that could be read
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-admin-token"}
 
 
@@ -69,6 +73,11 @@ class Journal:
             self._bytes = 0
             self.cleared += 1
 
+    def raw_entries(self, after: int = 0) -> list[dict[str, Any]]:
+        """The entries as recorded (for the session export), those whose id is above `after`."""
+        with self._lock:
+            return [entry for entry in self._entries if entry["id"] > after]
+
     def entries(self, filters: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """Entries matching every given filter: `method` (any case), `path` (exact or glob), `status`,
         `after` (only entries whose id is above it; a non-integer is a BadRequest).
@@ -77,7 +86,7 @@ class Journal:
         filtering and rendering happen outside it.
         """
         filters = filters or {}
-        after = _after(filters.get("after"))
+        after = entry_id(filters.get("after"), "after") or 0
         method = filters.get("method")
         path = filters.get("path")
         status = filters.get("status")
@@ -133,11 +142,13 @@ def _cut(entry: dict[str, Any]) -> int:
     return size
 
 
-def _after(value: str | None) -> int:
+def entry_id(value: str | None, name: str) -> int | None:
+    """A query parameter naming a journal entry (`after`, `until`): its id, None when absent; a
+    BadRequest naming the parameter when it is no id."""
     if value is None or value == "":
-        return 0
+        return None
     if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise BadRequest("'after' must be a journal entry id (a non-negative integer)")
+        raise BadRequest(f"'{name}' must be a journal entry id (a non-negative integer)")
     return int(value)
 
 
@@ -153,7 +164,8 @@ def render(entry: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_qs(entry["query"], keep_blank_values=True)
     request_headers = [(key.removeprefix("HTTP_").replace("_", "-").title(), value)
                        for key, value in entry["headers"]]
-    return {**entry,
+    public = {key: value for key, value in entry.items() if key != "credentials"}  # (the export reads it)
+    return {**public,
             "query": {name: values[0] if len(values) == 1 else values for name, values in parsed.items()},
             "headers": _masked(request_headers), "body": _body(entry["body"]), "time": format_date(entry["time"]),
             "response_headers": _masked(entry.get("response_headers") or ()),

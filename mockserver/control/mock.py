@@ -14,6 +14,7 @@ from ..core.store import Store, paused_gc
 from .faults import Faults
 from .journal import Journal
 from .rate_limit import RateLimiter
+from .session import Session
 
 
 class Mock:
@@ -50,6 +51,8 @@ class Mock:
         self.faults = Faults()
         self._closers: list[Callable[[], None]] = []
         self.rate_limit = RateLimiter()
+        self.session = Session(self.journal, from_file=self.loaded_from_file)
+        self.faults.recorder = self.rate_limit.recorder = self.store.recorder = self.session.note
 
     def changes(self) -> dict[str, int]:
         """Counters that move when something the dashboard shows changes (`GET /__admin/changes`)."""
@@ -75,6 +78,7 @@ class Mock:
         self.faults.reset()
         self.clock.unfreeze()
         self.rate_limit.disable()
+        self.session.restart()
 
 
 EXTENSION = "emma_mock"  # the key of the Mock in `app.extensions`

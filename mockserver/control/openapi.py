@@ -18,6 +18,8 @@ from ..core.checks import TRUE_FLAGS
 from ..core.clock import MAX_ADVANCE_SECONDS
 from ..core.dates import EMMA_DATE, ISO_DATE
 from ..core.paging import PAGE_LIMIT
+from .export import CONTENT_TYPE as EXPORT_CONTENT_TYPE
+from .export import FILENAME as EXPORT_FILENAME
 from .faults import MAX_DELAY_MS
 from .rate_limit import MAX_WINDOW_SECONDS
 
@@ -547,6 +549,21 @@ def _paths() -> dict[str, Any]:
                               {"oneOf": [{"type": "array", "items": _schema("JournalEntry")}, _schema("Count")]}),
                           query=journal_filters, bad_query=True),
             "delete": _admin("admin.clear_requests", "Empty the journal", true),
+        },
+        "/__admin/requests/export": {
+            "get": _admin("admin.export_requests",
+                          "The session since the last reset as a pytest module that replays it",
+                          {"description": "A pytest module (`text/x-python`) that replays every API request of the "
+                                          "session in order, with the controls between them, the clock frozen at "
+                                          "each request's recorded time, and checks each status and body.",
+                           "headers": {"Content-Disposition": {
+                               "description": f"`attachment; filename=\"{EXPORT_FILENAME}\"`",
+                               "schema": {"type": "string"}}},
+                           "content": {EXPORT_CONTENT_TYPE: {"schema": {"type": "string"}}}},
+                          query=[{"name": "until", "in": "query", "required": False,
+                                  "description": "Stop after this journal entry (its `id`).",
+                                  "schema": {"type": "integer", "minimum": 0}}],
+                          bad_query=True, not_found=True),
         },
         "/__admin/changes": {
             "get": _admin("admin.changes", "Counters that move when state, journal or controls change "

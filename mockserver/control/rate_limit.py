@@ -1,55 +1,73 @@
-"""The real API's rate limit, off until a test switches it on: N requests per S seconds per account."""
+"""The real API's rate limit, off until a test switches it on: N requests per S seconds per account.
+
+The window is counted on the mock's clock (each request's one reading, in whole
+seconds), not on real time: a test moves past it with `advance_seconds` instead
+of sleeping, and a replay frozen at each request's recorded time decides as the
+recorded session did.
+"""
 from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import deque
+
+from ..core.records import Recorder
 
 MAX_WINDOW_SECONDS = 86_400  # `per_seconds` at most: a day
 MAX_REQUESTS = 100_000  # per window: the window keeps a timestamp per admitted request
 
 
 class RateLimiter:
-    """A sliding window per account; a refused request is not counted."""
+    """A sliding window per account on the mock's clock; a refused request is not counted."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.requests: int | None = None
         self.per_seconds: float = 1.0
-        self._windows: dict[int, deque[float]] = {}
+        self._windows: dict[int, deque[float]] = {}  # the readings of admitted requests, in time order
         self.version = 0  # moves on every configure and disable
+        self.recorder: Recorder | None = None  # told of each configure and disable
 
     def configure(self, requests: int, per_seconds: float) -> None:
         with self._lock:
             self.requests, self.per_seconds = requests, per_seconds
             self._windows.clear()
             self.version += 1
+        if self.recorder is not None:
+            self.recorder("set_rate_limit", {"requests": requests, "per_seconds": per_seconds})
 
     def disable(self) -> None:
         with self._lock:
             self.requests = None
             self._windows.clear()
             self.version += 1
+        if self.recorder is not None:
+            self.recorder("clear_rate_limit", {})
 
     def settings(self) -> dict[str, float] | None:
         if self.requests is None:
             return None
         return {"requests": self.requests, "per_seconds": self.per_seconds}
 
-    def admit(self, account_id: int) -> float | None:
-        """Count a request and return None, or refuse it and return the seconds to wait."""
+    def admit(self, account_id: int, now: float) -> float | None:
+        """Count a request read at `now` (seconds on the mock's clock) and return None, or refuse it and
+        return the seconds to wait.
+
+        The window is (now - per_seconds, now]: requests read later than now (the clock was set back)
+        do not count either.
+        """
         if self.requests is None:
             return None
-        now = time.monotonic()
         with self._lock:
             if self.requests is None:
                 return None
             window = self._windows.setdefault(account_id, deque())
+            while window and window[-1] > now:  # (so the window stays in time order)
+                window.pop()
             while window and window[0] <= now - self.per_seconds:
                 window.popleft()
             if len(window) >= self.requests:
-                return max(window[0] + self.per_seconds - now, 0.0) if window else self.per_seconds
+                return max(window[0] + self.per_seconds - now, 0.0)
             window.append(now)
             return None
 

@@ -14,6 +14,7 @@ from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
 from ..core.globs import MAX_GLOB
 from ..serving.wire import json_body, json_object, listing, page, reply
+from . import export
 from .mock import current_mock
 from .openapi import admin_endpoints
 from .openapi import document as openapi_document
@@ -138,6 +139,15 @@ def list_requests() -> Response:
     if flag(request.args, "count"):
         return reply(len(entries))
     return reply(entries)
+
+
+@blueprint.get("/requests/export")
+def export_requests() -> Response:
+    """The session since the last reset as a pytest module that replays it; `until` stops after that entry."""
+    module = export.session_module(mock(), request.args.get("until"))
+    return Response(module, mimetype=export.CONTENT_TYPE,
+                    headers={"Content-Disposition": f'attachment; filename="{export.FILENAME}"',
+                             "X-Content-Type-Options": "nosniff"})
 
 
 @blueprint.get("/changes")

@@ -8,7 +8,13 @@ MAX_ADVANCE_SECONDS = 1e10  # `advance_seconds` at most: ~317 years, far inside 
 
 
 class Clock:
-    """Real UTC time unless frozen; every created/inserted date comes from here."""
+    """Real UTC time unless frozen, read in whole seconds; every created/inserted date comes from here.
+
+    Whole seconds because every date the API answers has no fraction, and a
+    request's one reading is what its journal entry, its dates and the rate
+    limit all use: a replay frozen at the journal's `time` then sees the very
+    reading the request saw.
+    """
 
     def __init__(self) -> None:
         self._frozen: datetime | None = None
@@ -17,7 +23,7 @@ class Clock:
 
     def now(self) -> datetime:
         frozen = self._frozen
-        return frozen if frozen is not None else datetime.now(UTC)
+        return (frozen if frozen is not None else datetime.now(UTC)).replace(microsecond=0)
 
     @property
     def frozen(self) -> bool:
@@ -31,7 +37,8 @@ class Clock:
     def advance(self, seconds: float) -> None:
         """Move "now" forward, freezing it at real now + seconds when it was running."""
         with self._lock:
-            self._frozen = self.now() + timedelta(seconds=seconds)
+            running = self._frozen if self._frozen is not None else datetime.now(UTC)
+            self._frozen = running + timedelta(seconds=seconds)
             self.version += 1
 
     def unfreeze(self) -> None:

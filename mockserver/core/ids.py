@@ -19,3 +19,8 @@ def parse_id(segment: str) -> int | None:
     if segment[0] == "0" and len(segment) > 1:
         return None
     return int(segment)
+
+
+def account_in_path(path: str) -> int | None:
+    """The account id that starts an API path (read as routing reads it), or None when there is none."""
+    return parse_id(path[1:].split("/", 1)[0])

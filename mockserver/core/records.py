@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 SEPARATORS = (", ", ": ")
 JSONObject = dict[str, Any]  # a record or document as parsed from JSON
+Recorder = Callable[[str, dict[str, Any]], None]  # notes a control that changes answers (control/session.py)
 _encode = json.JSONEncoder(separators=SEPARATORS).encode  # built once: json.dumps builds one per call
 
 

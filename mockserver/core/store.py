@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from .clock import Clock
@@ -28,7 +29,7 @@ from .dates import format_date
 from .errors import BadRequest, NotFound, StorageFailed, shown
 from .fixtures import COLLECTIONS, ID_FIELDS, Dataset
 from .ids import MAX_ID, MAX_ID_DIGITS
-from .records import JSONObject, Record
+from .records import JSONObject, Record, Recorder
 
 SEQUENCES = ("members", "touchpoint_types", "touchpoints")
 SortKey = tuple[Any, ...]  # (created_at, id), (id,) or (touchpoint_timestamp, id)
@@ -118,6 +119,7 @@ class Store:
         self._persistence = persistence
         self._lock = threading.RLock()
         self.version = 0  # moves on every change of the data: each committed write, reset, state upload
+        self.recorder: Recorder | None = None  # told of each state upload
         self._load(state if state is not None else seed, next_ids)
 
     # --- construction, reset and state replacement ---------------------------------------
@@ -178,6 +180,8 @@ class Store:
         """Replace everything with a validated dataset; sequences restart above its ids."""
         with self._lock:
             self._replace(dataset)
+            if self.recorder is not None:
+                self.recorder("load", {"state": dataset.as_document()})
 
     def _replace(self, dataset: Dataset) -> None:
         next_ids = {name: max((r[ID_FIELDS[name]] for r in getattr(dataset, name)), default=0) + 1
@@ -286,8 +290,9 @@ class Store:
         self._next_ids[collection] = first + count
         return list(range(first, first + count))
 
-    def _now(self) -> str:
-        return format_date(self.clock.now())
+    def _now(self, now: datetime | None) -> str:
+        """The request's one clock reading (see Clock), or the clock's when a caller has none."""
+        return format_date(now if now is not None else self.clock.now())
 
     # --- accounts -----------------------------------------------------------------------
 
@@ -356,13 +361,14 @@ class Store:
             raise BadRequest(f"type_name {shown(type_name)} already exists in account {account_id} "
                              f"(touchpoint_type_id {holder})")
 
-    def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str) -> JSONObject:
+    def create_touchpoint_type(self, account_id: int, type_name: str, display_name: str,
+                               now: datetime | None = None) -> JSONObject:
         with self._lock:
             self._require_account(account_id)
             self._check_type_name(account_id, type_name)
             (type_id,) = self._allocate("touchpoint_types")
             record = Record({"account_id": account_id, "touchpoint_type_id": type_id, "type_name": type_name,
-                             "display_name": display_name, "created_at": self._now()})
+                             "display_name": display_name, "created_at": self._now(now)})
             self._commit(puts={"touchpoint_types": [record]})
             return record
 
@@ -383,11 +389,12 @@ class Store:
 
     # --- touchpoints --------------------------------------------------------------------
 
-    def create_touchpoints(self, account_id: int, items: Iterable[TouchpointInput]) -> list[JSONObject]:
+    def create_touchpoints(self, account_id: int, items: Iterable[TouchpointInput],
+                           now: datetime | None = None) -> list[JSONObject]:
         """All or nothing: every item is resolved before any is stored."""
         with self._lock:
             self._require_account(account_id)
-            now = self._now()
+            stamp = self._now(now)
             resolved = [(self._member_of(account_id, index, item), self._type_of(account_id, index, item), item)
                         for index, item in enumerate(items)]
             ids = self._allocate("touchpoints", len(resolved))
@@ -396,11 +403,11 @@ class Store:
                 "touchpoint_id": touchpoint_id,
                 "member_id": member_id,
                 "touchpoint_type_id": type_id,
-                "touchpoint_timestamp": item.touchpoint_timestamp or now,
+                "touchpoint_timestamp": item.touchpoint_timestamp or stamp,
                 "touchpoint_monetary_value": item.touchpoint_monetary_value,
                 "mailing_id": item.mailing_id,
                 "attributes": item.attributes,
-                "inserted_at": now,
+                "inserted_at": stamp,
             }) for touchpoint_id, (member_id, type_id, item) in zip(ids, resolved, strict=True)]
             self._commit(puts={"touchpoints": records})
             return records
@@ -473,7 +480,8 @@ class Store:
 
     # --- members ------------------------------------------------------------------------
 
-    def add_member(self, account_id: int, email: str, fields: dict[str, Any]) -> tuple[JSONObject, bool]:
+    def add_member(self, account_id: int, email: str, fields: dict[str, Any],
+                   now: datetime | None = None) -> tuple[JSONObject, bool]:
         """Add a member, or merge `fields` into the existing one with that email; (member, added)."""
         with self._lock:
             self._require_account(account_id)
@@ -487,7 +495,7 @@ class Store:
             else:
                 (member_id,) = self._allocate("members")
                 record = Record({"account_id": account_id, "member_id": member_id, "email": email,
-                                 "status": "active", "member_since": self._now(), "fields": dict(fields)})
+                                 "status": "active", "member_since": self._now(now), "fields": dict(fields)})
                 added = True
             self._commit(puts={"members": [record]})
             return record, added

@@ -10,18 +10,13 @@ import base64
 import binascii
 from functools import lru_cache
 
+from ..control.journal import NO_KEYS, WRONG_KEYS
 from ..control.rate_limit import RateLimiter
 from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
-from ..core.ids import parse_id
 from ..core.store import Store
 
 _MISSING = ("authentication required: HTTP Basic with your public API key as the user name "
             "and your private key as the password")
-
-
-def account_in_path(path: str) -> int | None:
-    """The account id that starts an API path (read as routing reads it), or None when there is none."""
-    return parse_id(path[1:].split("/", 1)[0])
 
 
 _CACHED_HEADER_CHARS = 256  # longer headers are decoded each time, so the cache stays small
@@ -51,19 +46,27 @@ def _decode(header: str) -> tuple[str, str] | None:
 _decode_cached = lru_cache(maxsize=256)(_decode)
 
 
-def admit(store: Store, limiter: RateLimiter, auth_on: bool, account_id: int, header: str | None) -> None:
-    """Raise the API's error when this request may not proceed; count it against the rate limit."""
+def identify(store: Store, header: str | None) -> int | str:
+    """Whose keys an `Authorization` header carries: an account id, WRONG_KEYS or NO_KEYS."""
+    credentials = basic_credentials(header)
+    if credentials is None:
+        return NO_KEYS
+    owner = store.authenticate(*credentials)
+    return WRONG_KEYS if owner is None else owner
+
+
+def admit(store: Store, limiter: RateLimiter, auth_on: bool, account_id: int, who: int | str, now: float) -> None:
+    """Raise the API's error when a request carrying `who`'s keys (see `identify`) may not proceed;
+    count it against the rate limit at `now` (the request's clock reading, in seconds)."""
     if auth_on:
-        credentials = basic_credentials(header)
-        if credentials is None:
+        if who == NO_KEYS:
             raise Unauthorized(_MISSING)
-        owner = store.authenticate(*credentials)
-        if owner is None:
+        if who == WRONG_KEYS:
             raise Unauthorized("unknown API keys: check the public and private key")
-        if owner != account_id:
-            raise Forbidden(f"these API keys belong to account {owner}, not to account {account_id}")
+        if who != account_id:
+            raise Forbidden(f"these API keys belong to account {who}, not to account {account_id}")
     elif not store.has_account(account_id):
         raise NotFound(f"no account {account_id}")
-    wait = limiter.admit(account_id)
+    wait = limiter.admit(account_id, now)
     if wait is not None:
         raise RateLimited(RateLimiter.retry_after(wait))

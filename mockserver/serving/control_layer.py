@@ -20,10 +20,12 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ..api._context import NOW
 from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import ApiError, error_body
+from ..core.ids import account_in_path
 from . import browser_rules
-from .auth import account_in_path, admit
+from .auth import admit, identify
 from .console import ConsoleLog
 
 if TYPE_CHECKING:
@@ -95,11 +97,13 @@ class ControlLayer:
     def _api(self, environ: Environ, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "GET").upper()
+        # The request's one clock reading: its journal `time`, its rate-limit count and every date it makes.
+        environ[NOW] = now = self.mock.clock.now()
         # The journal keeps the raw request; it renders headers, query and body only when read.
         entry = {"method": method, "path": path, "query": environ.get("QUERY_STRING", ""),
                  "headers": [(k, v) for k, v in environ.items() if k.startswith(_HEADER_KEYS)],
-                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": self.mock.clock.now(),
-                 "response_headers": [], "response_body": None, "fault": None}
+                 "body": _buffer_body(environ), "status": None, "duration_ms": 0.0, "time": now,
+                 "response_headers": [], "response_body": None, "fault": None, "credentials": None}
 
         def answer(status: str, headers: list[tuple[str, str]], payload: bytes) -> list[bytes]:
             entry["status"] = int(status.split()[0])
@@ -125,9 +129,11 @@ class ControlLayer:
 
             account_id = account_in_path(path)
             if account_id is not None:
+                # whose keys, never the keys: what a replay sends (see control/export.py)
+                entry["credentials"] = who = identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))
                 try:
-                    admit(self.mock.store, self.mock.rate_limit, self.mock.config.auth, account_id,
-                          environ.get("HTTP_AUTHORIZATION"))
+                    admit(self.mock.store, self.mock.rate_limit, self.mock.config.auth, account_id, who,
+                          now.timestamp())
                 except ApiError as error:
                     status, headers, payload = _json_answer(error.status, error_body(error.message))
                     return answer(status, headers + list(error.headers.items()), payload)
