@@ -9,7 +9,6 @@ a method with a quote, sent over a raw socket; keys with `$(...)` from a state u
 """
 from __future__ import annotations
 
-import ast
 import json
 import os
 import random
@@ -209,30 +208,6 @@ def test_try_it_quotes_what_is_typed_into_it(browser, server, stub):
     assert argv[argv.index(b"--data-raw") + 1] == body.encode()  # --data-binary would send /etc/passwd
     watched.context.close()
     watched.check()
-
-
-PYTEST = """async ([entries]) => {
-  const b = await import("/__dashboard/builders.js");
-  return entries.map(([entry, account]) => b.entryPytest(entry, account));
-}"""
-
-
-def test_every_pytest_test_is_python_that_sends_the_entry(page):
-    rng = random.Random(20)
-    cases = [_entry(rng) for _ in range(100)]
-    for entry, _ in cases:
-        entry["response_body"] = {_text(rng, 3): [_text(rng, 3), 1.5, None, True]}
-    modules = page.evaluate(PYTEST, [[list(case) for case in cases]])
-    for (entry, _), module in zip(cases, modules, strict=True):
-        call = next(node for node in ast.walk(ast.parse(module)) if isinstance(node, ast.Call)
-                    and getattr(node.func, "attr", "") == "request")
-        assert ast.literal_eval(call.args[0]) == entry["method"]
-        assert ast.literal_eval(call.args[1].right) == "/".join(_url_part(p) for p in entry["path"].split("/"))
-        data = next((k.value for k in call.keywords if k.arg == "data"), None)
-        if isinstance(entry["body"], str):
-            assert ast.literal_eval(data) == entry["body"]
-        check = [node for node in ast.walk(ast.parse(module)) if isinstance(node, ast.Compare)][-1]
-        assert ast.literal_eval(check.comparators[0]) == entry["response_body"]
 
 
 def test_download_state_saves_the_servers_bytes(page, server, tmp_path):

@@ -17,6 +17,7 @@ from ..config import MAX_BODY_BYTES
 from ..core.checks import TRUE_FLAGS
 from ..core.clock import MAX_ADVANCE_SECONDS
 from ..core.dates import EMMA_DATE, ISO_DATE
+from ..core.globs import MAX_GLOB
 from ..core.paging import PAGE_LIMIT
 from .export import CONTENT_TYPE as EXPORT_CONTENT_TYPE
 from .export import FILENAME as EXPORT_FILENAME
@@ -242,7 +243,8 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "properties": {
                 "method": {**_TEXT, "examples": ["POST"]},
-                "path": {"type": "string", "pattern": "^/", "description": "A glob on the request path.",
+                "path": {"type": "string", "pattern": "^/", "minLength": 1, "maxLength": MAX_GLOB,
+                         "description": "A glob on the request path.",
                          "examples": ["/100/touchpoints*"]},
                 "status": {"type": "integer", "minimum": 200, "maximum": 599},
                 "body": {"description": "Default: `{\"error\": \"Injected fault ...\"}`."},

@@ -1,6 +1,7 @@
-// Pure builders of everything the dashboard offers to copy: shell words, curl lines, pytest tests, and the
-// exact reading of the journal they are made from. No DOM and no requests here: the browser tests run
-// these functions on generated inputs and run the lines they make in bash.
+// Pure builders of the lines the dashboard offers to copy: shell words and curl lines, and the exact
+// reading of the journal they are made from (a pytest test is the server's export, not built here).
+// No DOM and no requests here: the browser tests run these functions on generated inputs and run the
+// lines they make in bash.
 
 /** Characters a POSIX shell reads as themselves in a word: no quote, glob, expansion, operator or `~`. */
 const PLAIN = /^[A-Za-z0-9_@%+=:,./-]+$/;
@@ -100,57 +101,19 @@ export function pathAccount(path) {
 }
 
 /** The replay's credentials: the account's keys (masked in the journal), placeholders, or null (none sent). */
-function replayAuth(entry, account) {
+function replayKeys(entry, account) {
   if (header(entry.headers, "authorization") === null) return null;
-  if (!account || entry.status === 401) return { accountId: null, keys: "PUBLIC:PRIVATE" };
-  return { accountId: account.account_id, keys: `${account.public_key}:${account.private_key}` };
+  if (!account || entry.status === 401) return "PUBLIC:PRIVATE";
+  return `${account.public_key}:${account.private_key}`;
 }
 
 /** The curl request of a journal entry; `account`: the keys of the account its path names, or null. */
 export function entryRequest(entry, origin, account) {
-  const auth = replayAuth(entry, account);
   return { method: entry.method, url: origin + pathUrl(entry.path) + queryString(entry.query),
-    user: auth && auth.keys, contentType: header(entry.headers, "content-type"),
+    user: replayKeys(entry, account), contentType: header(entry.headers, "content-type"),
     body: entry.body === null ? null : bodyText(entry.body) };
 }
 
 export function entryCurl(entry, origin, account) {
   return curlLine(entryRequest(entry, origin, account));
-}
-
-/** A JSON value as a Python literal (a JSON string is a Python string literal; so is a number's text). */
-export function py(value) {
-  if (value === null || value === undefined) return "None";
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (typeof JSON.isRawJSON === "function" && JSON.isRawJSON(value)) return value.rawJSON;
-  if (typeof value === "number" || typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(py).join(", ")}]`;
-  return `{${Object.entries(value).map(([key, item]) => `${JSON.stringify(key)}: ${py(item)}`).join(", ")}}`;
-}
-
-export function entryPytest(entry, account) {
-  const name = `${entry.method} ${entry.path}`.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_|_$/g, "");
-  const args = [`        ${py(entry.method)}, emma_mock.url + ${py(pathUrl(entry.path))},`];
-  if (Object.keys(entry.query || {}).length) args.push(`        params=${py(entry.query)},`);
-  const auth = replayAuth(entry, account);
-  if (auth) {
-    args.push(auth.accountId === null ? `        auth=("PUBLIC", "PRIVATE"),`
-      : `        auth=emma_mock.auth_for(${auth.accountId}),`);
-  }
-  if (entry.body !== null) {
-    const type = header(entry.headers, "content-type");
-    if (type !== null) args.push(`        headers={"Content-Type": ${py(type)}},`);
-    args.push(`        data=${py(bodyText(entry.body))},`);
-  }
-  let check;
-  if (entry.response_body === null) check = `    assert response.content == b""`;
-  else if (typeof entry.response_body === "string" && !/json/.test(header(entry.response_headers, "content-type") || "")) {
-    check = `    assert response.text == ${py(entry.response_body)}`;
-  } else check = `    assert response.json() == ${py(entry.response_body)}`;
-  return ["import requests", "", "",
-    `def test_replay_${name || "request"}(emma_mock):`,
-    "    response = requests.request(", ...args, "        timeout=10,", "    )",
-    `    assert response.status_code == ${entry.status === null ? "None  # the connection was dropped" : entry.status}`,
-    check, ""].join("\n");
 }

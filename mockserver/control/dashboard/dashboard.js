@@ -1,9 +1,10 @@
 // The emma-mock dashboard: reads everything from /__admin, polls /__admin/changes, never holds a connection.
 // Every piece of data is put in the page as text (never as HTML): the journal shows what any client sent.
 // It reads only the page of state it shows (accounts, types, members, a member's touchpoints), never the
-// whole state but for "Download state"; what it offers to copy is built in builders.js.
+// whole state but for "Download state"; the curl lines it offers to copy are built in builders.js, and a
+// pytest test is the server's export (/__admin/requests/export), copied or saved as it was sent.
 
-import { curlLine, entryCurl, entryPytest, parseExact, pathAccount, queryString } from "./builders.js";
+import { curlLine, entryCurl, entryRequest, parseExact, pathAccount, queryString } from "./builders.js";
 
 const TOKEN_KEY = "emma-mock-admin-token";
 const POLL_MS = 600;
@@ -17,7 +18,7 @@ let locked = false;
 let timer = null;
 const seen = { state: null, requests: 0, controls: null, cleared: null };
 const view = { loaded: false, accounts: [], account: null, member: null, keys: new Map(), pages: {}, journal: [],
-  clock: null, clockAt: 0, operations: [] };
+  clock: null, clockAt: 0, operations: [], filter: "" };
 
 class Locked extends Error {}
 
@@ -52,23 +53,33 @@ function toast(message, bad = false) {
 
 // --- the control API ------------------------------------------------------------------
 
+/** JSON.stringify writes NaN and Infinity as null: a field the browser could not read is refused, not sent. */
+function finite(key, value) {
+  if (typeof value === "number" && !Number.isFinite(value)) throw new Error(`'${key}' is not a number`);
+  return value;
+}
+
 /** A control API call; its JSON answer (numbers kept exact), or with `raw` the bytes as the server sent them. */
 async function admin(method, path, body, raw = false) {
   const headers = {};
   if (token) headers["X-Admin-Token"] = token;
   const init = { method, headers, credentials: "omit", cache: "no-store" };
   if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
+    init.body = typeof body === "string" ? body : JSON.stringify(body, finite);
     headers["Content-Type"] = "application/json";
   }
   const response = await fetch(`/__admin/${path}`, init);
   if (raw && response.ok) return response.blob();
-  const data = await response.text().then(parseExact).catch(() => null);
+  const answer = await response.text();
+  const data = (() => { try { return parseExact(answer); } catch { return null; } })();
   if (response.status === 401) {
     askForToken(token ? "That token was refused; check MOCKSERVER_ADMIN_TOKEN." : "");
     throw new Locked("locked");
   }
-  if (!response.ok) throw new Error((data && data.error) || `HTTP ${response.status}`);
+  if (!response.ok) {
+    const said = data && typeof data.error === "string" ? data.error : answer.trim().slice(0, 500);
+    throw new Error(said ? `${said} (HTTP ${response.status})` : `HTTP ${response.status}`);
+  }
   return data;
 }
 
@@ -137,7 +148,7 @@ async function pollOnce(schedule) {
       view.loaded = true;
     }
     if (changes.requests > seen.requests) {
-      const fresh = await admin("GET", `requests?after=${seen.requests}`);
+      const fresh = await admin("GET", `requests?after=${seen.requests}${view.filter}`);
       addEntries(fresh);
       seen.requests = Math.max(changes.requests, ...fresh.map((entry) => entry.id));
     }
@@ -215,11 +226,17 @@ async function loadAccounts() {
 
 function renderAccounts(page) {
   const accounts = page.rows;
-  for (const select of [$("#account"), $("#try-account")]) {
-    select.replaceChildren(...accounts.map((account) =>
-      el("option", { value: idText(account.account_id), selected: idText(account.account_id) === view.account },
-        `${idText(account.account_id)} ${account.name ?? ""}`)));
+  const options = (chosen) => accounts.map((account) => el("option",
+    { value: idText(account.account_id), selected: idText(account.account_id) === chosen },
+    `${idText(account.account_id)} ${account.name ?? ""}`));
+  $("#account").replaceChildren(...options(view.account));
+  const tryAccount = $("#try-account");
+  const tried = tryAccount.options.length ? tryAccount.value : view.account; // kept across reloads
+  tryAccount.replaceChildren(...options(tried), el("option", { value: "" }, "no credentials"));
+  if (tried && ![...tryAccount.options].some((option) => option.value === tried)) {
+    tryAccount.append(el("option", { value: tried }, tried));
   }
+  tryAccount.value = tried ?? "";
   $("#accounts").replaceChildren(accounts.length ? el("div", {}, el("table", { class: "accounts" },
     el("thead", {}, el("tr", {}, ["Account", "Name", "Public key", "Private key"].map((h) => el("th", {}, h)))),
     el("tbody", {}, accounts.map((account) => {
@@ -313,22 +330,41 @@ function headersText(headers) {
 
 function entryDetail(entry, account) {
   const curl = entryCurl(entry, location.origin, account);
-  const test = entryPytest(entry, account);
+  const problem = el("p", { class: "error copy-error", role: "alert" });
   return el("div", { class: "detail" },
     el("div", { class: "actions" },
       el("button", { type: "button", class: "small copy-curl", onclick: () => copy(curl, "curl command copied") },
         "Copy as curl"),
-      el("button", { type: "button", class: "small copy-pytest", onclick: () => copy(test, "pytest test copied") },
-        "Copy as a pytest test")),
+      el("button", { type: "button", class: "small copy-pytest", onclick: () => copyTest(entry, problem) },
+        "Copy as a pytest test"),
+      el("button", { type: "button", class: "small open-try", onclick: () => openInTry(entry, account) },
+        "Open in try it")),
+    problem,
     el("pre", { class: "code curl", "data-curl": curl }, curl),
     el("div", { class: "sides" },
       el("div", {}, el("h4", {}, "Request"), el("pre", { class: "code" }, headersText(entry.headers)),
         el("pre", { class: "code request-body" }, pretty(entry.body))),
       el("div", {}, el("h4", {}, `Response ${entry.status ?? "(dropped)"}`),
         el("pre", { class: "code" }, headersText(entry.response_headers)),
-        el("pre", { class: "code response-body" }, pretty(entry.response_body)))),
-    el("details", { class: "pytest" }, el("summary", {}, "pytest test"),
-      el("pre", { class: "code", "data-pytest": test }, test)));
+        el("pre", { class: "code response-body" }, pretty(entry.response_body)))));
+}
+
+/** The export of the session up to this entry (SPEC §6), copied as the server wrote it. */
+async function copyTest(entry, problem) {
+  problem.textContent = "";
+  try {
+    const module = await admin("GET", `requests/export?until=${text(entry.id)}`, undefined, true);
+    await copy(await module.text(), `pytest test up to request ${text(entry.id)} copied`);
+  } catch (error) {
+    if (error instanceof Locked) return;
+    problem.textContent = `No test: ${error.message}`;
+    toast(problem.textContent, true);
+  }
+}
+
+/** The whole session as one pytest module, saved as the server sent it. */
+function downloadSession() {
+  return act(() => save("requests/export", "test_emma_mock_session.py"), "Session saved as test_emma_mock_session.py");
 }
 
 function entryElement(entry) {
@@ -340,7 +376,8 @@ function entryElement(entry) {
       el("span", { class: "path" }, entry.path + queryString(entry.query)),
       entry.fault !== null ? el("span", { class: "pill warn fault" }, `fault ${entry.fault}`) : null,
       el("span", { class: "muted duration" }, `${text(entry.duration_ms)} ms`),
-      el("time", { class: "muted" }, entry.time.slice(3).replace("T", " "))));
+      el("time", { class: "muted", title: "The mock's clock at this request (frozen or real, see above)" },
+        entry.time.slice(3).replace("T", " "))));
   details.addEventListener("toggle", async () => {
     if (!details.open || details.dataset.opened) return;
     details.dataset.opened = "true";
@@ -348,6 +385,41 @@ function entryElement(entry) {
   });
   item.append(details);
   return item;
+}
+
+/** The journal's filter as the query `/__admin/requests` takes (the server matches, globs included). */
+function journalFilter() {
+  const query = {};
+  for (const [name, id] of [["method", "#filter-method"], ["path", "#filter-path"], ["status", "#filter-status"]]) {
+    const value = $(id).value.trim();
+    if (value) query[name] = value;
+  }
+  return query;
+}
+
+/** Show only the entries the filter matches: the list is read again, then kept up to date as usual. */
+function applyFilter() {
+  const query = journalFilter();
+  $("#filter-error").textContent = "";
+  if (query.status !== undefined && !/^[0-9]{3}$/.test(query.status)) {
+    $("#filter-error").textContent = "Status: a three-digit HTTP status, such as 404.";
+    return;
+  }
+  const filter = queryString(query).replace("?", "&");
+  refresh(async () => {
+    let entries;
+    try {
+      entries = await admin("GET", `requests${filter.replace("&", "?")}`);
+    } catch (error) {
+      if (!(error instanceof Locked)) $("#filter-error").textContent = error.message;
+      return;
+    }
+    view.filter = filter;
+    view.journal = [];
+    $("#journal").replaceChildren();
+    addEntries(entries);
+    seen.requests = Math.max(seen.requests, ...entries.map((entry) => entry.id));
+  });
 }
 
 function addEntries(entries) {
@@ -360,6 +432,8 @@ function addEntries(entries) {
   while (list.children.length > JOURNAL_SHOWN) list.lastElementChild.remove();
   view.journal = view.journal.slice(-JOURNAL_SHOWN);
   $("#journal-empty").hidden = list.children.length > 0;
+  $("#journal-empty").textContent = view.filter ? "No request matches the filter."
+    : "No API request yet. Send one (see the curl line) and it appears here.";
 }
 
 // --- clipboard --------------------------------------------------------------------------
@@ -403,6 +477,9 @@ async function loadControls() {
   view.clockAt = Date.now();
   $("#clock-mode").textContent = clock.frozen ? "frozen" : "real time";
   $("#clock-mode").className = clock.frozen ? "pill warn" : "pill ok";
+  $("#journal-clock").textContent = clock.frozen
+    ? `Times: the mock's clock, frozen now at ${clock.now} (each entry shows the clock as it was then; UTC).`
+    : "Times: the mock's clock, now real time (UTC); a frozen clock shows in the entries made while it was.";
   tickClock();
   $("#rate-now").textContent = rate ? `${text(rate.requests)} requests per ${text(rate.per_seconds)} s per account` : "none";
   const show = (value) => (value === null ? "" : typeof value === "string" ? value : JSON.stringify(value));
@@ -420,38 +497,102 @@ async function loadControls() {
     : el("p", { class: "muted" }, "No faults: every request reaches the API."));
 }
 
-function faultSpec() {
-  const spec = {};
-  const value = (id) => $(id).value.trim();
-  if (value("#fault-method")) spec.method = value("#fault-method");
-  if (value("#fault-path")) spec.path = value("#fault-path");
-  if (value("#fault-status")) spec.status = Number(value("#fault-status"));
-  if (value("#fault-delay")) {
-    const parts = value("#fault-delay").replace(/[[\]]/g, "").split(",").map((part) => Number(part.trim()));
-    spec.delay_ms = parts.length === 1 ? parts[0] : parts;
-  }
-  if (value("#fault-action")) spec.action = value("#fault-action");
-  if (value("#fault-times")) spec.times = Number(value("#fault-times"));
-  if (value("#fault-probability")) spec.probability = Number(value("#fault-probability"));
-  if (value("#fault-seed")) spec.seed = /^-?[0-9]+$/.test(value("#fault-seed")) ? Number(value("#fault-seed")) : value("#fault-seed");
-  if (value("#fault-body")) {
-    try {
-      spec.body = JSON.parse(value("#fault-body"));
-    } catch (error) {
-      throw new Error(`The fault's body is not JSON: ${error.message}`);
-    }
-  }
-  return spec;
+const INTEGER = /^-?[0-9]+$/;
+const DECIMAL = /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$/;
+
+/** The limits of a fault's fields as the server's OpenAPI document states them (absent: the server checks). */
+function faultLimits() {
+  const fields = view.doc?.components?.schemas?.FaultInput?.properties ?? {};
+  const delay = (fields.delay_ms?.anyOf ?? [])[0] ?? {};
+  return { status: [fields.status?.minimum ?? 100, fields.status?.maximum ?? 599], delayMax: delay.maximum ?? Infinity,
+    pathMax: fields.path?.maxLength ?? Infinity };
 }
 
-/** The state as the server's bytes: no JSON round trip that would round an id past 2^53 or write 1e+30. */
+/** Each filled field of the fault form read and checked: [spec, {field: what is wrong}]. */
+function faultSpec() {
+  const spec = {};
+  const wrong = {};
+  const limits = faultLimits();
+  const value = (name) => $(`#fault-${name}`).value.trim();
+  const integer = (name, low, high, why) => {
+    const typed = value(name);
+    if (!typed) return;
+    const number = Number(typed);
+    if (!INTEGER.test(typed) || !Number.isSafeInteger(number) || number < low || number > high) wrong[name] = why;
+    else spec[name] = number;
+  };
+  if (value("method")) spec.method = value("method");
+  if (value("path")) {
+    if (value("path").length > limits.pathMax) wrong.path = `At most ${limits.pathMax} characters.`;
+    else spec.path = value("path");
+  }
+  const [low, high] = limits.status;
+  integer("status", low, high, `An HTTP status: a whole number from ${low} to ${high}.`);
+  if (value("delay")) {
+    const parts = value("delay").replace(/^\[|\]$/g, "").split(",").map((part) => part.trim());
+    const numbers = parts.map(Number);
+    if (parts.length > 2 || !parts.every((part) => DECIMAL.test(part))
+        || !numbers.every((n) => n >= 0 && n <= limits.delayMax) || numbers[0] > numbers[numbers.length - 1]) {
+      wrong.delay = `Milliseconds: a number, or "min, max" (min ≤ max)${Number.isFinite(limits.delayMax)
+        ? `, from 0 to ${limits.delayMax}` : ""}.`;
+    } else spec.delay_ms = numbers.length === 1 ? numbers[0] : numbers;
+  }
+  if (value("action")) spec.action = value("action");
+  integer("times", 1, Number.MAX_SAFE_INTEGER, "A whole number from 1 (leave it empty for always).");
+  if (value("probability")) {
+    const number = Number(value("probability"));
+    if (!DECIMAL.test(value("probability")) || !(number >= 0 && number <= 1)) wrong.probability = "A number from 0 to 1.";
+    else spec.probability = number;
+  }
+  integer("seed", -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "A whole number (the same seed, the same draws).");
+  if (value("body")) {
+    try {
+      spec.body = parseExact(value("body"));
+    } catch (error) {
+      wrong.body = `Not JSON: ${error.message}`;
+    }
+  }
+  if (!Object.keys(wrong).length && spec.status === undefined && spec.delay_ms === undefined && !spec.action) {
+    wrong.status = "Give a status, a delay or an action: a fault does at least one.";
+  }
+  return [spec, wrong];
+}
+
+/** Shows each field's problem beside it (and marks it invalid); true when there is none. */
+function showFieldErrors(wrong) {
+  for (const node of $("#fault-form").querySelectorAll(".field-error")) {
+    const name = node.id.replace(/^fault-|-error$/g, "");
+    node.textContent = wrong[name] ?? "";
+    $(`#fault-${name}`).setAttribute("aria-invalid", wrong[name] ? "true" : "false");
+  }
+  const first = Object.keys(wrong)[0];
+  if (first) $(`#fault-${first}`).focus();
+  return !first;
+}
+
+async function addFault() {
+  const [spec, wrong] = faultSpec();
+  $("#fault-error").textContent = "";
+  if (!showFieldErrors(wrong)) return;
+  try {
+    const fault = await admin("POST", "faults", spec);
+    toast(`Fault ${text(fault.id)} added`);
+    await poll(false);
+  } catch (error) {
+    if (!(error instanceof Locked)) $("#fault-error").textContent = `Not added: ${error.message}`;
+  }
+}
+
+/** Saves what the control API sent, byte for byte: no JSON round trip that would round an id past 2^53. */
+async function save(path, name) {
+  const bytes = await admin("GET", path, undefined, true);
+  const link = el("a", { href: URL.createObjectURL(bytes), download: name });
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
 function downloadState() {
-  return act(async () => {
-    const bytes = await admin("GET", "state", undefined, true);
-    const link = el("a", { href: URL.createObjectURL(bytes), download: "emma-mock-state.json" });
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
-  }, "State downloaded");
+  return act(() => save("state", "emma-mock-state.json"), "State downloaded");
 }
 
 function wireControls() {
@@ -460,6 +601,12 @@ function wireControls() {
   $("#reset-2").addEventListener("click", reset);
   $("#clear-journal").addEventListener("click", () => act(() => admin("DELETE", "requests"), "Journal cleared"));
   $("#download-state").addEventListener("click", downloadState);
+  $("#download-session").addEventListener("click", downloadSession);
+  let filterTimer = null;
+  const filterSoon = () => { clearTimeout(filterTimer); filterTimer = setTimeout(applyFilter, 250); };
+  $("#journal-filter").addEventListener("input", filterSoon);
+  $("#journal-filter").addEventListener("reset", filterSoon);
+  $("#journal-filter").addEventListener("submit", (event) => { event.preventDefault(); applyFilter(); });
   $("#upload-state").addEventListener("change", (event) => {
     const file = event.target.files[0];
     if (!file) return;
@@ -475,10 +622,7 @@ function wireControls() {
   submit("#rate-form", () => admin("PUT", "rate-limit", { requests: Number($("#rate-requests").value),
     per_seconds: Number($("#rate-seconds").value) }), "Rate limit set");
   $("#rate-clear").addEventListener("click", () => act(() => admin("DELETE", "rate-limit"), "Rate limit cleared"));
-  submit("#fault-form", async () => {
-    const fault = await admin("POST", "faults", faultSpec());
-    toast(`Fault ${fault.id} added`);
-  });
+  $("#fault-form").addEventListener("submit", (event) => { event.preventDefault(); addFault(); });
   $("#faults-clear").addEventListener("click", () => act(() => admin("DELETE", "faults"), "Faults removed"));
   $("#account").addEventListener("change", (event) => {
     view.account = event.target.value;
@@ -536,11 +680,22 @@ async function loadOpenapi() {
     }
   }
   $("#try-op").replaceChildren(...view.operations.map((op, index) =>
-    el("option", { value: index }, `${op.method} ${op.path} — ${op.operation.summary}`)));
+    el("option", { value: index }, `${op.method} ${op.path} — ${op.operation.summary}`)),
+  el("option", { value: ANY }, "Any request — method, path and query as typed"));
   fillTry();
 }
 
+const ANY = "any"; // the try-it choice that sends a method and path as typed (a journal entry opens there)
+
 function fillTry() {
+  const any = $("#try-op").value === ANY;
+  $("#try-request").hidden = !any;
+  if (any) {
+    $("#try-params").replaceChildren();
+    $("#try-body").hidden = false;
+    $("#try-body-label").hidden = false;
+    return;
+  }
   const op = view.operations[Number($("#try-op").value)];
   if (!op) return;
   const account = $("#try-account").value || view.account;
@@ -556,7 +711,34 @@ function fillTry() {
   $("#try-body").value = hasBody ? JSON.stringify(op.body, null, 2) : "";
 }
 
-async function sendTry() {
+/** A journal entry in "try it": its method, path with query, account and body, ready to send again. */
+async function openInTry(entry, account) {
+  const request = entryRequest(entry, "", account);
+  $("#try-op").value = ANY;
+  fillTry();
+  $("#try-method").value = request.method;
+  $("#try-path").value = request.url;
+  $("#try-type").value = request.contentType ?? "";
+  $("#try-body").value = request.body === null ? "" : pretty(entry.body);
+  const id = pathAccount(entry.path);
+  const select = $("#try-account");
+  const value = request.user === null || id === null ? "" : String(id);
+  if (![...select.options].some((option) => option.value === value)) select.append(el("option", { value }, value));
+  select.value = value;
+  $("#try-panel").scrollIntoView({ block: "start" });
+  $("#try-method").focus({ preventScroll: true });
+  toast(`Request ${text(entry.id)} is in "try it": change it or send it`);
+}
+
+/** What "try it" sends: the chosen operation with its parameters, or the typed method and path. */
+function tryRequest() {
+  if ($("#try-op").value === ANY) {
+    const path = $("#try-path").value.trim();
+    const body = $("#try-body").value;
+    return { method: $("#try-method").value.trim().toUpperCase() || "GET",
+      path: path.startsWith("/") ? path : `/${path}`, body: body === "" ? undefined : body,
+      contentType: $("#try-type").value.trim() || null };
+  }
   const op = view.operations[Number($("#try-op").value)];
   let path = op.path;
   const query = {};
@@ -564,9 +746,16 @@ async function sendTry() {
     if (input.dataset.in === "path") path = path.replace(`{${input.name}}`, encodeURIComponent(input.value));
     else if (input.value !== "") query[input.name] = input.value;
   }
-  const url = location.origin + path + queryString(query);
+  return { method: op.method, path: path + queryString(query),
+    body: op.body === undefined ? undefined : $("#try-body").value, contentType: "application/json" };
+}
+
+async function sendTry() {
+  const sent = tryRequest();
+  const path = sent.path;
+  const url = location.origin + path;
   const headers = {};
-  const request = { method: op.method, url };
+  const request = { method: sent.method, url };
   if (path.startsWith("/__admin")) {
     if (token) {
       headers["X-Admin-Token"] = token;
@@ -579,11 +768,11 @@ async function sendTry() {
       request.user = `${account.public_key}:${account.private_key}`;
     }
   }
-  const init = { method: op.method, headers, credentials: "omit", cache: "no-store" };
-  if (op.body !== undefined) {
-    init.body = $("#try-body").value;
-    headers["Content-Type"] = "application/json";
-    Object.assign(request, { contentType: "application/json", body: init.body });
+  const init = { method: sent.method, headers, credentials: "omit", cache: "no-store" };
+  if (sent.body !== undefined) {
+    init.body = sent.body;
+    if (sent.contentType !== null) headers["Content-Type"] = sent.contentType;
+    Object.assign(request, { contentType: sent.contentType, body: init.body });
   }
   $("#try-curl").textContent = curlLine(request);
   const started = performance.now();
