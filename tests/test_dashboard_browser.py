@@ -12,6 +12,7 @@ also write the README's docs/dashboard.png (then commit it); a normal run never 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
