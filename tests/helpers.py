@@ -303,3 +303,19 @@ def launched_chromium(*args: str) -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
         yield browser
         browser.close()
+
+
+# --- exported sessions, run as a user runs them ------------------------------------------
+
+def replay(folder: Path, modules: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest on exported modules in a folder of their own, as a user runs it."""
+    for name, text in modules.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKSERVER_", "EMMA_MOCK_"))}
+    # Only emma-mock's plugin, as in a project that installs emma-mock: the other plugins of this test
+    # environment (schemathesis, hypothesis, playwright) take seconds to load. tests/test_plugin.py
+    # checks that the plugin loads by its entry point.
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "mockserver.testing.pytest_plugin",
+                           "-p", "no:cacheprovider", "-rsx", *args, str(folder)],
+                          cwd=folder, capture_output=True, text=True, timeout=120, env=env)

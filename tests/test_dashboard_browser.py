@@ -21,7 +21,7 @@ import requests
 
 from mockserver.testing import MockServer
 
-from helpers import launched_chromium
+from helpers import launched_chromium, replay
 
 ROOT = Path(__file__).resolve().parent.parent
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
@@ -528,3 +528,30 @@ def test_the_journal_says_which_clock_its_times_follow(page, server):
     page.wait_for_selector("#journal li time:text('2030-01-02 03:04:05')", timeout=LIVE)
     server._admin("DELETE", "clock")
     page.wait_for_selector("#journal-clock:text('real time')", timeout=LIVE)
+
+
+def test_the_copied_test_of_every_journal_entry_of_a_session_passes_when_run(page, server, tmp_path):
+    """Each entry's "Copy as a pytest test", pasted into a file and run with pytest, passes."""
+    session = requests.Session()
+    session.post(server.base_url + "/touchpoints", auth=server.auth, timeout=5,
+                 json={"type_name": "copied", "display_name": "Copied"})
+    session.post(server.base_url + "/touchpoints/members", auth=server.auth, timeout=5,
+                 json={"touchpoints": [{"member_id": 444, "type_name": "copied", "touchpoint_monetary_value": 3}]})
+    session.get(server.base_url + "/touchpoints/members/444", auth=server.auth, timeout=5)
+    session.get(server.base_url + "/touchpoints", auth=("demo-public-key", "wrong"), timeout=5)
+    server.add_fault(method="GET", path="/100/members*", status=503, times=1)
+    session.get(server.base_url + "/members", auth=server.auth, timeout=5)
+    session.get(server.base_url + "/members", auth=server.auth, timeout=5)
+    entries = server.requests()
+    page.wait_for_selector(f"#journal li:nth-child({len(entries)})", timeout=LIVE)
+    modules = {}
+    for shown in range(len(entries)):  # newest first on the page
+        entry = page.locator("#journal li").nth(shown)
+        entry.locator("summary").click()
+        page.evaluate("navigator.clipboard.writeText('')")
+        entry.locator("button.copy-pytest").click()
+        page.wait_for_function("async () => (await navigator.clipboard.readText()) !== ''", timeout=LIVE)
+        modules[f"test_copied_{shown}.py"] = page.evaluate("navigator.clipboard.readText()")
+    result = replay(tmp_path, modules)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(entries)} passed" in result.stdout, result.stdout

@@ -10,13 +10,9 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import random
 import re
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +23,7 @@ from mockserver.control.export import FILENAME
 from mockserver.control.journal import BYTE_BUDGET
 from mockserver.control.mock import mock_of
 
-from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, basic
+from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, basic, replay
 
 SESSIONS = 3  # random sessions per run: one pytest subprocess each, a few seconds in all
 STEPS = 45  # requests and controls per session
@@ -37,20 +33,6 @@ def export(client: Any, until: int | None = None) -> str:
     response = client.get("/__admin/requests/export", query_string={"until": until} if until else {})
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_data(as_text=True)
-
-
-def replay(folder: Path, modules: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """pytest on exported modules in a folder of their own, as a user runs it."""
-    for name, text in modules.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKSERVER_", "EMMA_MOCK_"))}
-    # Only emma-mock's plugin, as in a project that installs emma-mock: the other plugins of this test
-    # environment (schemathesis, hypothesis, playwright) take seconds to load. tests/test_plugin.py
-    # checks that the plugin loads by its entry point.
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "mockserver.testing.pytest_plugin",
-                           "-p", "no:cacheprovider", "-rsx", *args, str(folder)],
-                          cwd=folder, capture_output=True, text=True, timeout=120, env=env)
 
 
 # --- one clock reading per request -------------------------------------------------------------
