@@ -3,14 +3,21 @@ the Host rules and the dashboard's copies make of what a client sends."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import test_dashboard_browser as browser_tests
+from test_dashboard_browser import LIVE
+from test_dashboard_copies import run_pasted, stub
 
+from helpers import raw_request
 from mockserver.contract import capture, cli
+
+browser, server, page = browser_tests.browser, browser_tests.server, browser_tests.page  # the same fixtures
 
 ACCOUNT = 2001
 KEYS = ("hostile-test-public", "hostile-test-private")
@@ -140,3 +147,26 @@ def test_a_list_without_end_stops_at_the_capture_limit(hostile: HostileApi, tmp_
     assert f"GET {hostile.url}/touchpoints: the list goes on past 2000 items" in text
     assert hostile.requests <= 2_000 // 500 + 3
     assert not (tmp_path / "c.json").exists()
+
+
+# --- the dashboard's curl lines, pasted into a terminal ---------------------------------------
+
+PASTE_ACTS_ON = re.compile("[\0-\x09\x0b-\x1f\x7f-\x9f]")  # C0 but the line feed, DEL, C1
+
+
+def test_a_copied_curl_line_holds_nothing_a_terminal_acts_on_when_pasted(page, server, stub):
+    """A body with Ctrl-U erases, in a line editor, the `curl ... '` typed before it, so what follows runs
+    as a command outside the quotes; an ESC ends a bracketed paste (`ESC [201~`). Such a body is piped in
+    as printf escapes, and the line still sends exactly its bytes."""
+    body = "\x15touch pwned #\x1b[201~\r\t\x7f\u009b2J".encode()
+    raw_request(server.url, b"POST /100/touchpoints HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
+                + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+    entry = page.locator("#journal li").first
+    entry.wait_for(timeout=LIVE)
+    entry.locator("summary").click()
+    line = entry.locator("pre.curl").get_attribute("data-curl")
+    assert line is not None
+    assert not PASTE_ACTS_ON.search(line), repr(line)
+    argv, stdin = run_pasted(line, stub)
+    assert b"--data-binary" in argv
+    assert stdin == body
