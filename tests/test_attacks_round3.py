@@ -11,13 +11,16 @@ from typing import Any
 
 import pytest
 import test_dashboard_browser as browser_tests
+import test_dashboard_copies as copies
 from test_dashboard_browser import LIVE
-from test_dashboard_copies import run_pasted, stub
+from test_dashboard_copies import run_pasted
 
-from helpers import raw_request
 from mockserver.contract import capture, cli
 
+from helpers import raw_request
+
 browser, server, page = browser_tests.browser, browser_tests.server, browser_tests.page  # the same fixtures
+stub = copies.stub
 
 ACCOUNT = 2001
 KEYS = ("hostile-test-public", "hostile-test-private")
