@@ -7,9 +7,11 @@ import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import test_dashboard_browser as browser_tests
 import test_dashboard_copies as copies
 from test_dashboard_browser import LIVE
@@ -17,7 +19,7 @@ from test_dashboard_copies import run_pasted
 
 from mockserver.contract import capture, cli
 
-from helpers import raw_request
+from helpers import raw_request, replay
 
 browser, server, page = browser_tests.browser, browser_tests.server, browser_tests.page  # the same fixtures
 stub = copies.stub
@@ -173,3 +175,27 @@ def test_a_copied_curl_line_holds_nothing_a_terminal_acts_on_when_pasted(page, s
     argv, stdin = run_pasted(line, stub)
     assert b"--data-binary" in argv
     assert stdin == body
+
+
+# --- the session export, run as a user runs it ----------------------------------------------
+
+
+def test_the_export_replays_paths_whose_decoded_form_a_client_library_would_change(tmp_path: Path):
+    """The journal holds the decoded path: `%2e%2e` came as `..` (which requests would resolve away),
+    `%3F` as `?` (which would start a query), `%2541` as `%41` (which would be decoded once more)."""
+    from mockserver.testing import MockServer
+
+    targets = [b"/100/touchpoints/%2e%2e/members", b"/100/touchpoints/./300", b"/100/members/email/ann%3Fx@example.com",
+               b"/100/members/email/a%2541b", b"/100/touchpoints/%2E/300/"]
+    with MockServer() as server:
+        requests.post(f"{server.base_url}/members/add", auth=server.auth, timeout=5,
+                      json={"email": "ann?x@example.com"})
+        for target in targets:
+            raw_request(server.url, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic "
+                        b"ZGVtby1wdWJsaWMta2V5OmRlbW8tcHJpdmF0ZS1rZXk=\r\nConnection: close\r\n\r\n")
+        module = requests.get(f"{server.url}/__admin/requests/export", timeout=5).text
+        statuses = [entry["status"] for entry in server.requests()]
+    assert statuses[3] == 200  # the member with a `?` in its email: a replay to another path gets a 404
+    ran = replay(tmp_path, {"test_exported.py": module})
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "1 passed" in ran.stdout
