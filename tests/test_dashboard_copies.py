@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -116,7 +117,7 @@ def expected(entry: dict, account: dict, origin: str) -> tuple[list[bytes], byte
     elif body is not None:
         words += ["-H", "Content-Type:"]
     stdin = b""
-    if body is not None and "\0" in body:
+    if body is not None and re.search("[\0-\x09\x0b-\x1f\x7f-\x9f]", body):  # what a paste would act on
         words += ["--data-binary", "@-"]
         stdin = body.encode("utf-8")
     elif body is not None:

@@ -24,6 +24,7 @@ from ..core.terminal import terminal_safe
 from .client import ApiClient, RequestFailed
 
 PAGE = 500  # the real API's largest page
+MAX_LIST_ITEMS = 100_000  # items read from one list, whatever its pages or its count say (an endless list stops)
 
 
 def _model() -> dict[str, tuple[str, ...]]:
@@ -293,6 +294,10 @@ class Lister:
                 raise RequestFailed(self.client.redact(
                     f"{self.client.named('GET', path, params)}: answered {answer.status}{kind}{said}"))
             items += answer.body
+            if len(items) > MAX_LIST_ITEMS and (wanted is None or wanted > MAX_LIST_ITEMS):
+                raise RequestFailed(self.client.redact(
+                    f"GET {self.client.base}{path}: the list goes on past {MAX_LIST_ITEMS} items, more than a "
+                    "capture reads from one list; is the URL an Emma API base?"))
             if not answer.body or (total is None and len(answer.body) < end - start):
                 break
             start += len(answer.body)

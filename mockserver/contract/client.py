@@ -21,6 +21,8 @@ KEY_VARIABLES = ("EMMA_PUBLIC_KEY", "EMMA_PRIVATE_KEY")
 MAX_WAIT_SECONDS = 60.0  # the longest a Retry-After is honoured for, per wait
 MAX_RATE_LIMITED = 20  # refusals of one request before giving up
 TIMEOUT_SECONDS = 30.0
+MAX_ANSWER_BYTES = 32 * 2**20  # one answer (a page of 500 records is far less); past it the rest is not read
+_CHUNK_BYTES = 64 * 1024
 
 
 class CannotRun(Exception):
@@ -76,6 +78,18 @@ def _retry_after_seconds(value: str | None) -> float:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return 1.0
+
+
+def _body_bytes(response: requests.Response) -> bytes | None:
+    """The answer's body (decompressed), or None when it passes MAX_ANSWER_BYTES (then closed unread)."""
+    chunks, size = [], 0
+    with response:
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                return None
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class ApiClient:
@@ -138,17 +152,21 @@ class ApiClient:
                 method, self.base + path, params=params, timeout=TIMEOUT_SECONDS, allow_redirects=False,
                 data=None if body is None else json.dumps(body),
                 headers=None if body is None else {"Content-Type": "application/json"},
-                auth=auth or self._keys)
+                auth=auth or self._keys, stream=True)
+            raw = _body_bytes(response)
         except requests.RequestException as exc:
             reason = type(exc).__name__  # never str(exc): it may quote the URL, and with it anything in it
             if not self.answered:
                 raise CannotRun(f"{name}: nothing answers at {self.redact(self.base)} ({reason}); "
                                 "check the URL and the network") from None
             raise RequestFailed(f"{name}: no answer ({reason}); try again") from None
-        text = response.text
+        if raw is None:
+            raise (RequestFailed if self.answered else CannotRun)(
+                f"{name}: answered {response.status_code} with a body over {MAX_ANSWER_BYTES // 2**20} MiB, "
+                "far more than a page of the API holds; is the URL an Emma API base?")
         try:
-            parsed = json.loads(text) if text.strip() else None
-        except ValueError:
+            parsed = json.loads(raw) if raw.strip() else None
+        except (ValueError, RecursionError):  # (RecursionError: JSON nested deeper than Python's parser goes)
             parsed = NOT_JSON
         self.answered = self.answered or parsed is not NOT_JSON
         return Answer(response.status_code, parsed, response.headers.get("Retry-After"))

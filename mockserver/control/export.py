@@ -35,7 +35,9 @@ FILENAME = "test_emma_mock_session.py"
 CONTENT_TYPE = "text/x-python"
 WRONG_KEYS_LITERAL = '("not-an-emma-public-key", "not-an-emma-private-key")'
 _LITERAL_DEPTH = 40  # deeper JSON is written as json.loads("...") (Python's parser nests about 200 levels)
-_URL_SAFE = "/!$&'()*+,;=:@?%"  # besides letters, digits and -._~: what a URL keeps as typed
+_URL_SAFE = "/!$&'()*+,;=:@?%"  # besides letters, digits and -._~: what a URL keeps as typed (the raw query)
+# The journal's path is decoded already: a `%` or `?` in it is that character, so each is encoded again
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
 _WIDTH = 110
 _METHODS = {"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}  # requests.<method>(...)
 
@@ -192,7 +194,7 @@ def _request(mock: Mock, module: _Module, entry: dict[str, Any]) -> None:
 def _call(mock: Mock, module: _Module, entry: dict[str, Any], indent: int) -> str:
     """`requests.<method>(url, ...)` sending what the entry records."""
     method, path, query = entry["method"], entry["path"], entry["query"]
-    target = quote(path.encode("utf-8"), safe=_URL_SAFE)
+    target = "/".join(_segment(part) for part in path.split("/"))
     words: list[str] = []
     pairs = parse_qsl(query, keep_blank_values=True)
     if query and urlencode(pairs) == query and len({name for name, _ in pairs}) == len(pairs):
@@ -231,6 +233,14 @@ def _call(mock: Mock, module: _Module, entry: dict[str, Any], indent: int) -> st
     if len(flat) + 30 <= _WIDTH and "\n" not in flat:
         return flat
     return f"{function}(\n" + "".join(f"{' ' * (indent + 4)}{word},\n" for word in words) + " " * indent + ")"
+
+
+def _segment(part: str) -> str:
+    """One segment of a decoded path as the URL that the server decodes back to it: `.` and `..`
+    percent-encoded too, since a client library would drop them (`/a/../b` becomes `/b`)."""
+    if part in (".", ".."):
+        return "%2E" * len(part)
+    return quote(part.encode("utf-8"), safe=_SEGMENT_SAFE)
 
 
 def _name(method: str, path: str) -> str:

@@ -22,16 +22,25 @@ export function shellWord(text) {
   return PLAIN.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
 
-/** printf %b's argument that prints `text` exactly, NULs included (a backslash is the only escape). */
+/** Characters a terminal or a line editor acts on when they are pasted (NUL, tab, carriage return, the
+ *  other C0 controls, DEL, C1: an escape sequence, or a Ctrl-U that erases the line typed so far and
+ *  leaves the rest outside its quotes). A body holding one is piped in, written as printf escapes. */
+const PASTE_UNSAFE = /[\0-\x09\x0b-\x1f\x7f-\x9f]/;
+const PASTE_UNSAFE_ALL = new RegExp(PASTE_UNSAFE.source, "g");
+
+/** printf %b's argument that prints `text` exactly: a backslash doubled, each PASTE_UNSAFE character as
+ *  the octal escapes of its UTF-8 bytes (`\0033`), so the line pasted holds none of them. */
 function printfBytes(text) {
-  return wellFormed(text).replaceAll("\\", "\\\\").replaceAll("\0", "\\0000");
+  return wellFormed(text).replaceAll("\\", "\\\\").replace(PASTE_UNSAFE_ALL, (char) => Array.from(
+    new TextEncoder().encode(char), (byte) => `\\0${byte.toString(8).padStart(3, "0")}`).join(""));
 }
 
 /**
  * The words of a curl command that sends this request, and what it reads on standard input (or null).
  * `request`: { method, url, user ("public:private", or null), contentType (null: curl sends none),
  * body (text, or null), adminToken (true: the X-Admin-Token header from $MOCKSERVER_ADMIN_TOKEN) }.
- * --path-as-is keeps `..` segments, -g keeps brackets, --data-raw never reads a file for a leading `@`,
+ * --path-as-is keeps `..` segments, -g keeps brackets, --data-raw never reads a file for a leading `@`
+ * (a body with NUL or another PASTE_UNSAFE character is read from standard input instead),
  * and every value sits after its option, so a leading `-` is never read as an option.
  */
 export function curlCommand({ method = "GET", url, user = null, contentType = null, body = null }) {
@@ -42,7 +51,7 @@ export function curlCommand({ method = "GET", url, user = null, contentType = nu
   if (contentType !== null) words.push("-H", `Content-Type: ${contentType}`);
   else if (body !== null) words.push("-H", "Content-Type:"); // the request had none: drop curl's form type
   let stdin = null;
-  if (body !== null && body.includes("\0")) {
+  if (body !== null && PASTE_UNSAFE.test(body)) {
     words.push("--data-binary", "@-");
     stdin = body;
   } else if (body !== null) {
