@@ -18,6 +18,7 @@ from test_dashboard_browser import LIVE
 from test_dashboard_copies import run_pasted
 
 from mockserver.contract import capture, cli
+from mockserver.testing import MockServer
 
 from helpers import raw_request, replay
 
@@ -199,3 +200,17 @@ def test_the_export_replays_paths_whose_decoded_form_a_client_library_would_chan
     ran = replay(tmp_path, {"test_exported.py": module})
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "1 passed" in ran.stdout
+
+
+@pytest.mark.parametrize("target", ["http://evil.example/__admin/state", "HTTP://rebind.test:8080/100/touchpoints",
+                                    "https://evil.example/__admin/reset"])
+def test_an_absolute_form_target_names_the_host_and_is_held_to_the_host_rule(target):
+    """RFC 9112: a target in absolute form names the host, whatever Host says."""
+    with MockServer() as server:
+        port = server.url.rsplit(":", 1)[1]
+        request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n".encode()
+        status, _, body = raw_request(server.url, request)
+        assert status == 403, body[:300]
+        assert "--allowed-hosts" in json.loads(body)["error"]
+        own = f"GET http://127.0.0.1:{port}/__admin/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+        assert raw_request(server.url, own)[0] == 200  # an absolute target naming the mock itself is answered

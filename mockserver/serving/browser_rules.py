@@ -32,6 +32,9 @@ _CACHED_HOST_CHARS = 256  # longer Host values are read each time, so the cache 
 def refusal(environ: dict[str, Any], allowed_hosts: frozenset[str]) -> str | None:
     """Why this request is refused (the message of a 403), or None when it may proceed."""
     host = environ.get("HTTP_HOST") or None
+    target = environ.get("REQUEST_URI") or ""
+    if target[:8].lower().startswith(("http://", "https://")):  # absolute form: its authority is the host (RFC 9112)
+        host = target.split("://", 1)[1].split("/", 1)[0].split("?", 1)[0] or host
     if host is not None and not host_answered(host, allowed_hosts):
         split = _split_authority(host)
         name = shown(split[0].removesuffix(".") if split else host)
