@@ -21,7 +21,7 @@ import requests
 
 from mockserver.testing import MockServer
 
-from helpers import launched_chromium, replay
+from helpers import launched_chromium, raw_request, replay
 
 ROOT = Path(__file__).resolve().parent.parent
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
@@ -555,3 +555,29 @@ def test_the_copied_test_of_every_journal_entry_of_a_session_passes_when_run(pag
     result = replay(tmp_path, modules)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(entries)} passed" in result.stdout, result.stdout
+
+
+def test_an_entry_with_dot_segments_is_not_sent_from_try_it_as_another_path(browser, server):
+    """A browser resolves `..` away (`%2e%2e` too): `POST /100/../__admin/reset` would become a reset."""
+    server.reset()
+    watched = open_page(browser, server.url, allowed_errors=("status of 401",))  # the one it sends has no keys
+    page = watched.page
+    raw_request(server.url, b"POST /100/touchpoints/../../__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    server.add_fault(path="/nothing-matches", status=500)  # a reset would remove it
+    entry = page.locator("#journal li").first
+    entry.wait_for(timeout=LIVE)
+    entry.locator("summary").click()
+    entry.locator("button.open-try").click()
+    for path in ("/100/touchpoints/../../__admin/reset", "/100/%2E%2e/__admin/reset", "/100/./x/%2e/../__admin/reset"):
+        page.fill("#try-path", path)
+        page.click("#try-form button[type=submit]")
+        page.wait_for_selector("#try-status:text('Not sent')", timeout=LIVE)
+        assert "--path-as-is" in page.text_content("#try-curl")
+    page.fill("#try-path", "/100/touchpoints/..x/%2e%2e%2e")  # not dot segments: sent as typed
+    page.click("#try-form button[type=submit]")
+    assert eventually(lambda: len(server.requests()) == 2)
+    assert server.requests()[1]["path"] == "/100/touchpoints/..x/...", server.requests()[1]
+    assert len(server.faults()) == 1  # the mock was never reset
+    watched.context.close()
+    watched.check()

@@ -94,6 +94,13 @@ export function pathUrl(path) {
   return path.split("/").map((part) => encodeURIComponent(wellFormed(part))).join("/");
 }
 
+/** Whether a path has a `.` or `..` segment (`%2e` too): a browser resolves those away before sending, so the page
+ * cannot send such a path as it is; curl can (--path-as-is). */
+export function hasDotSegment(path) {
+  const route = path.split("?", 1)[0];
+  return route.split("/").some((part) => /^(\.|%2e){1,2}$/i.test(part));
+}
+
 export function header(headers, name) {
   const found = Object.keys(headers || {}).find((key) => key.toLowerCase() === name);
   return found === undefined ? null : headers[found];

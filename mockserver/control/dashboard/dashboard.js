@@ -4,7 +4,7 @@
 // whole state but for "Download state"; the curl lines it offers to copy are built in builders.js, and a
 // pytest test is the server's export (/__admin/requests/export), copied or saved as it was sent.
 
-import { curlLine, entryCurl, entryRequest, parseExact, pathAccount, queryString } from "./builders.js";
+import { curlLine, entryCurl, entryRequest, hasDotSegment, parseExact, pathAccount, queryString } from "./builders.js";
 
 const TOKEN_KEY = "emma-mock-admin-token";
 const POLL_MS = 600;
@@ -775,6 +775,16 @@ async function sendTry() {
     Object.assign(request, { contentType: sent.contentType, body: init.body });
   }
   $("#try-curl").textContent = curlLine(request);
+  if (hasDotSegment(path)) { // fetch would send another path (`/100/../__admin/reset` becomes `/__admin/reset`)
+    $("#try-status").textContent = "Not sent: a browser removes '.' and '..' segments from a path, so it would "
+      + "request another one. Send it with the curl line below (it keeps the path as it is).";
+    $("#try-status").className = statusClass(400);
+    $("#try-duration").textContent = "";
+    $("#try-headers").textContent = "";
+    $("#try-response").textContent = "";
+    $("#try-result").hidden = false;
+    return;
+  }
   const started = performance.now();
   try {
     const response = await fetch(url, init);
