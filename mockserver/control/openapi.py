@@ -12,17 +12,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..api.touchpoints import BATCH_LIMIT
-from ..config import MAX_BODY_BYTES
 from ..core.checks import TRUE_FLAGS
 from ..core.clock import MAX_ADVANCE_SECONDS
 from ..core.dates import EMMA_DATE, ISO_DATE
 from ..core.globs import MAX_GLOB
+from ..core.limits import BATCH_LIMIT, MAX_BODY_BYTES
 from ..core.paging import PAGE_LIMIT
+from ..state.faults import MAX_DELAY_MS
+from ..state.rate_limit import MAX_WINDOW_SECONDS
 from .export import CONTENT_TYPE as EXPORT_CONTENT_TYPE
 from .export import FILENAME as EXPORT_FILENAME
-from .faults import MAX_DELAY_MS
-from .rate_limit import MAX_WINDOW_SECONDS
 
 OPENAPI_VERSION = "3.1.0"
 

@@ -13,12 +13,11 @@ from ..core.dates import DateError, format_date, parse_datetime
 from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
 from ..core.globs import MAX_GLOB
-from ..serving.wire import json_body, json_object, listing, page, reply
+from ..state.rate_limit import MAX_REQUESTS, MAX_WINDOW_SECONDS
+from ..wire import current_mock, json_body, json_object, listing, page, reply
 from . import export
-from .mock import current_mock
 from .openapi import admin_endpoints
 from .openapi import document as openapi_document
-from .rate_limit import MAX_REQUESTS, MAX_WINDOW_SECONDS
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 

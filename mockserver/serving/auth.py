@@ -10,10 +10,10 @@ import base64
 import binascii
 from functools import lru_cache
 
-from ..control.journal import NO_KEYS, WRONG_KEYS
-from ..control.rate_limit import RateLimiter
 from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ..core.store import Store
+from ..state.journal import NO_KEYS, WRONG_KEYS
+from ..state.rate_limit import RateLimiter
 
 _MISSING = ("authentication required: HTTP Basic with your public API key as the user name "
             "and your private key as the password")

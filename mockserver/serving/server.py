@@ -5,7 +5,7 @@
   nothing written, so the client sees the socket close.
 * Waitress answers requests it cannot parse (overlong headers, bad chunking)
   itself, in text/plain; ours answers them as JSON `{"error": ...}` too.
-* A body over its cap (control_layer.body_cap) is a 413 as soon as the
+* A body over its cap (core/limits.body_cap) is a 413 as soon as the
   headers are in, from Content-Length, before any of it is read; a chunked
   body is refused when the bytes received pass the cap.
 * Bodies held at once are bounded: past SMALL_BODY bytes a body takes its
@@ -43,17 +43,16 @@ from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import BadRequest, Error, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
-from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import error_body
-from .control_layer import (
+from ..core.limits import (
+    MAX_BODY_BYTES,
+    MAX_STATE_BYTES,
     MAX_TARGET_BYTES,
-    DropConnection,
-    Environ,
-    WSGIApp,
     body_cap,
     target_too_long_message,
     too_large_message,
 )
+from .front import DropConnection, Environ, WSGIApp
 
 # waitress warns "Task queue depth is N" whenever every thread is busy: in a load test or a user's script
 # that is noise on stderr (Python's last-resort handler prints it), not a fault of the mock.

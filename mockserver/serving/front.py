@@ -20,20 +20,19 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..api._context import NOW
-from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import ApiError, error_body
 from ..core.ids import account_in_path
+from ..core.limits import MAX_BODY_BYTES, MAX_TARGET_BYTES, body_cap, target_too_long_message, too_large_message
+from ..wire import NOW
 from . import browser_rules
 from .auth import admit, identify
 from .console import ConsoleLog
 
 if TYPE_CHECKING:
-    from ..control.mock import Mock
+    from ..state.mock import Mock
 
 ADMIN_PREFIX = "/__admin"
 DASHBOARD_PREFIX = "/__dashboard"
-MAX_TARGET_BYTES = 8 * 1024  # a longer request target (path with query) is a 414, before any matching
 _HEADER_KEYS = ("HTTP_", "CONTENT_TYPE", "CONTENT_LENGTH")  # the environ keys of request headers
 
 StartResponse = Callable[..., Any]
@@ -58,7 +57,7 @@ def _json_answer(status: int, body: bytes) -> Answer:
     return f"{status} {reason}", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
 
-class ControlLayer:
+class Front:
     """Wraps the Flask app of one mock: faults, authentication and the journal come from it."""
 
     def __init__(self, app: WSGIApp, mock: Mock, console: ConsoleLog | None = None):
@@ -161,11 +160,6 @@ class ControlLayer:
                 self.console.log(entry)
 
 
-def target_too_long_message() -> str:
-    return (f"the request target (path and query) is over the {MAX_TARGET_BYTES} bytes "
-            "(8 KiB) this server reads; send a shorter path, or put long data in the body")
-
-
 def _refused(environ: Environ, allowed_hosts: frozenset[str]) -> Answer | None:
     """The answer to a request refused before any matching: a target over MAX_TARGET_BYTES (414), a
     Host or a cross-origin write that SPEC §6 refuses (403, browser_rules)."""
@@ -186,18 +180,6 @@ def is_control_path(path: str) -> bool:
     if not path.startswith("/__"):  # the common case: an API path starts with its account id
         return False
     return any(path == prefix or path.startswith(prefix + "/") for prefix in (ADMIN_PREFIX, DASHBOARD_PREFIX))
-
-
-def body_cap(method: str, path: str) -> int:
-    """The most bytes a request body may hold: 10 MiB, or a whole fixture for `PUT /__admin/state`."""
-    if method.upper() == "PUT" and path.rstrip("/") == ADMIN_PREFIX + "/state":
-        return MAX_STATE_BYTES
-    return MAX_BODY_BYTES
-
-
-def too_large_message(length: int, cap: int) -> str:
-    return (f"request body of {length} bytes is over the {cap} bytes ({cap // 2**20} MiB) "
-            "this endpoint accepts")
 
 
 def _too_large(environ: Environ, path: str) -> Answer | None:

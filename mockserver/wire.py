@@ -1,17 +1,46 @@
-"""Small request/response helpers shared by the API and admin blueprints."""
+"""JSON in and out for the views of the API and `/__admin` blueprints, and a view's way to its Mock.
+
+Below both blueprint packages: `api/` and `control/` import it, it imports neither.
+"""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Response, request
+from flask import Flask, Response, current_app, request
 
-from ..config import MAX_BODY_BYTES
-from ..core import strict_json
-from ..core.errors import BadRequest, PayloadTooLarge, error_body
-from ..core.paging import Page, parse_page
-from ..core.records import encode
+from .core import strict_json
+from .core.errors import BadRequest, PayloadTooLarge, error_body
+from .core.limits import MAX_BODY_BYTES
+from .core.paging import Page, parse_page
+from .core.records import encode
+from .core.store import Store
+from .state.mock import Mock
 
 JSON = "application/json"
+EXTENSION = "emma_mock"  # the key of the Mock in `app.extensions`
+NOW = "mockserver.now"  # the environ key the front puts the request's clock reading under
+
+
+def mock_of(app: Flask) -> Mock:
+    """The Mock an app created by `create_app` serves."""
+    mock: Mock = app.extensions[EXTENSION]
+    return mock
+
+
+def current_mock() -> Mock:
+    """The Mock of the app handling the current request (for views)."""
+    return mock_of(current_app)
+
+
+def store() -> Store:
+    return current_mock().store
+
+
+def now() -> datetime:
+    """The mock clock's one reading for this request: its journal `time`, and every date it makes."""
+    reading: datetime | None = request.environ.get(NOW)
+    return reading if reading is not None else current_mock().clock.now()
 
 
 def reply(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
