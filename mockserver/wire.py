@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from .core import strict_json
 from .core.errors import BadRequest, PayloadTooLarge, error_body
-from .core.limits import MAX_BODY_BYTES
+from .core.limits import body_cap, too_large_message
 from .core.paging import Page, parse_page
 from .core.records import encode
 from .core.store import Store
@@ -19,7 +19,6 @@ from .state.mock import Mock
 
 JSON = "application/json"
 EXTENSION = "emma_mock"  # the key of the Mock in `app.extensions`
-NOW = "mockserver.now"  # the environ key the front puts the request's clock reading under
 
 
 def mock_of(app: Flask) -> Mock:
@@ -38,8 +37,11 @@ def store() -> Store:
 
 
 def now() -> datetime:
-    """The mock clock's one reading for this request: its journal `time`, and every date it makes."""
-    reading: datetime | None = request.environ.get(NOW)
+    """The mock clock's one reading for this request: its journal `time`, and every date it makes.
+
+    serving/front.py reads the clock once per API request and puts the reading in `flask.g`; a
+    request without one (the control API) reads the clock here."""
+    reading: datetime | None = g.get("now")
     return reading if reading is not None else current_mock().clock.now()
 
 
@@ -56,11 +58,10 @@ def error_reply(message: str, status: int, headers: dict[str, str] | None = None
 
 def json_body(max_depth: int = strict_json.MAX_DEPTH) -> Any:
     """The request body parsed as JSON whatever its Content-Type (the vendor's wrapper sends none)."""
-    if request.environ.get("mockserver.too_large"):
-        raise PayloadTooLarge(f"request body is larger than the {MAX_BODY_BYTES // 2**20} MiB the API accepts")
-    raw = request.environ.get("mockserver.body")  # buffered by the control layer for API requests
-    if raw is None:
-        raw = request.get_data(cache=True)
+    length, cap = request.content_length or 0, body_cap(request.method, request.path)
+    if length > cap:  # (the server and the front refuse most such bodies first, from the headers)
+        raise PayloadTooLarge(too_large_message(length, cap))
+    raw = request.get_data(cache=True)
     if not raw.strip():
         raise BadRequest("request body is empty; send a JSON object")
     try:

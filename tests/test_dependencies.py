@@ -29,7 +29,7 @@ WAITRESS_PARTS = [
     (HTTPRequestParser, "empty"), (HTTPRequestParser, "expect_continue"), (HTTPRequestParser, "error"),
     (BaseWSGIServer, "handle_accept"), (BaseWSGIServer, "channel_class"),
     (ThreadedTaskDispatcher, "set_thread_count"), (ThreadedTaskDispatcher, "shutdown"),
-    (WSGITask, "get_environment"), (WSGITask, "execute"), (ErrorTask, "execute"),
+    (WSGITask, "execute"), (ErrorTask, "execute"),
 ]
 
 

@@ -47,8 +47,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     console = None if config.quiet else ConsoleLog()
     if console is not None:
         mock.when_closed(console.close)
-    app.wsgi_app = Front(  # type: ignore[method-assign]  # Flask's documented way to wrap it
-        app.wsgi_app, mock, console)
+    app.wsgi_app = Front(app, mock, console)  # type: ignore[method-assign]  # Flask's documented way to wrap it
     return app
 
 

@@ -1,8 +1,10 @@
 """The production WSGI server: waitress, taught two things a mock needs.
 
 * A fault with `"action": "drop"` closes the connection without an answer:
-  the control layer raises DropConnection and our task swallows it with
-  nothing written, so the client sees the socket close.
+  the front raises DropConnection and our task swallows it with nothing
+  written, so the client sees the socket close. The server tells the mock's
+  front so where it is handed the app (`Front.served_by`), with the sleep
+  of a delay fault below.
 * Waitress answers requests it cannot parse (overlong headers, bad chunking)
   itself, in text/plain; ours answers them as JSON `{"error": ...}` too.
 * A body over its cap (core/limits.body_cap) is a 413 as soon as the
@@ -25,7 +27,7 @@
   trickling headers a byte at a time (slow-loris) does not hold a
   connection open: such a request is answered 408 and its connection closed.
 
-Waitress was chosen by measurement (see README, "Choosing the WSGI server"):
+Waitress was chosen by measurement (docs/decisions.md, "Choosing the WSGI server"):
 pure Python, one process with a thread pool (the state lives in memory),
 runs in a background thread of a test process, and stops cleanly.
 """
@@ -40,7 +42,7 @@ from collections.abc import Callable
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import ErrorTask, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import BadRequest, Error, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
 from ..core.errors import error_body
@@ -52,7 +54,7 @@ from ..core.limits import (
     target_too_long_message,
     too_large_message,
 )
-from .front import DropConnection, Environ, WSGIApp
+from .front import DropConnection, Front, WSGIApp
 
 # waitress warns "Task queue depth is N" whenever every thread is busy: in a load test or a user's script
 # that is noise on stderr (Python's last-resort handler prints it), not a fault of the mock.
@@ -98,10 +100,10 @@ class ServerBusy(Error):
 
 
 class _LendingSleep:
-    """A delay fault's sleep (`environ["mockserver.sleep"]`): the pool gets a thread more while it lasts."""
+    """A delay fault's sleep (`Front.sleep`): the pool gets a thread more while it lasts."""
 
-    def __init__(self, listener: BaseWSGIServer, threads: int):
-        self._dispatcher = listener.task_dispatcher
+    def __init__(self, threads: int):
+        self.dispatcher: ThreadedTaskDispatcher | None = None  # the pool's, once the server is made
         self._threads = threads
         self._lent = 0
         self._closed = False
@@ -109,22 +111,23 @@ class _LendingSleep:
 
     def __call__(self, seconds: float) -> None:
         with self._lock:
-            lend = not self._closed and self._lent < MAX_LENT_THREADS
-            if lend:
+            dispatcher = self.dispatcher
+            lend = dispatcher is not None and not self._closed and self._lent < MAX_LENT_THREADS
+            if dispatcher is not None and lend:
                 self._lent += 1
                 try:
-                    self._dispatcher.set_thread_count(self._threads + self._lent)
+                    dispatcher.set_thread_count(self._threads + self._lent)
                 except RuntimeError:  # the system has no thread to give ("can't start new thread"):
                     self._lent -= 1   # this delay sleeps on its own thread, as it would without lending
                     lend = False
         try:
             time.sleep(seconds)
         finally:
-            if lend:
+            if dispatcher is not None and lend:
                 with self._lock:
                     self._lent -= 1
                     if not self._closed:  # a stopped pool must not get threads back
-                        self._dispatcher.set_thread_count(self._threads + self._lent)
+                        dispatcher.set_thread_count(self._threads + self._lent)
 
     def close(self) -> None:
         with self._lock:
@@ -132,12 +135,6 @@ class _LendingSleep:
 
 
 class _Task(WSGITask):
-    def get_environment(self) -> Environ:
-        environ: Environ = super().get_environment()
-        environ["mockserver.can_drop"] = True
-        environ["mockserver.sleep"] = self.channel.server.lending_sleep
-        return environ
-
     def execute(self) -> None:
         try:
             super().execute()
@@ -301,6 +298,13 @@ def _accepting_many(listener: BaseWSGIServer) -> Callable[[], None]:
     return handle_accept
 
 
+def _as_served(app: WSGIApp, sleep: Callable[[float], None]) -> WSGIApp:
+    """What waitress calls: the mock's front told that this server drops connections and lends a thread
+    to each sleeping delay (Flask's `app(...)` only calls `app.wsgi_app(...)`); any other app as it is."""
+    front = getattr(app, "wsgi_app", None)
+    return front.served_by(can_drop=True, sleep=sleep) if isinstance(front, Front) else app
+
+
 def _connection_limit() -> int:
     """CONNECTION_LIMIT, after raising the soft file-descriptor limit toward the hard one to fit it."""
     wanted = CONNECTION_LIMIT * _FDS_PER_CONNECTION + _FDS_SPARE
@@ -321,19 +325,19 @@ class Server:
     """A bound waitress server: `url` is known before `serve_forever()`; `stop()` from any thread."""
 
     def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 8):
-        self._server = create_server(app, host=host, port=port, threads=threads, ident="emma-mock",
-                                     clear_untrusted_proxy_headers=True, expose_tracebacks=False,
+        self._sleep = _LendingSleep(threads)
+        self._server = create_server(_as_served(app, self._sleep), host=host, port=port, threads=threads,
+                                     ident="emma-mock", clear_untrusted_proxy_headers=True, expose_tracebacks=False,
                                      channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=CLEANUP_INTERVAL,
                                      connection_limit=_connection_limit(), asyncore_use_poll=True,
                                      max_request_body_size=MAX_STATE_BYTES + 1)
         self._listeners = ([self._server] if isinstance(self._server, BaseWSGIServer) else
                            [d for d in self._server.map.values() if isinstance(d, BaseWSGIServer)])
-        self._sleep = _LendingSleep(self._listeners[0], threads)  # the listeners share one pool
+        self._sleep.dispatcher = self._listeners[0].task_dispatcher  # the listeners share one pool
         self.body_budget = _BodyBudget(BODY_BUDGET)
         for listener in self._listeners:
             listener.channel_class = _Channel
             listener.handle_accept = _accepting_many(listener)
-            listener.lending_sleep = self._sleep
             listener.body_budget = self.body_budget
         self._serving = self._stopping = False
 
