@@ -65,7 +65,6 @@ CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped
 CLEANUP_INTERVAL = 2  # seconds between waitress's sweeps for idle connections
 REQUEST_TIMEOUT = 10.0  # seconds for a request's line and headers to arrive, whatever the pace
 MIN_BODY_RATE = 64 * 1024  # bytes per second a body must arrive at, beyond REQUEST_TIMEOUT
-ACCEPT_BATCH = 64  # connections accepted per wake-up (waitress takes one per pass over all sockets)
 _FDS_PER_CONNECTION = 2  # the socket, and a temporary file for a large body
 _FDS_SPARE = 256  # fixture and --db files, logs, the trigger pipe, a test's own sockets
 MAX_LENT_THREADS = 256  # delayed requests sleeping on a thread lent to the pool; past it they sleep on their own
@@ -283,21 +282,6 @@ class _Channel(HTTPChannel):
         return bool(time.monotonic() - started > REQUEST_TIMEOUT + expected / MIN_BODY_RATE)
 
 
-def _accepting_many(listener: BaseWSGIServer) -> Callable[[], None]:
-    """The listener's accept, repeated while connections wait: a burst of them is taken in
-    a few passes of the loop, where one per pass costs a pass over every open socket each."""
-    accept_one = listener.handle_accept
-
-    def handle_accept() -> None:
-        for _ in range(ACCEPT_BATCH):
-            before = len(listener._map)
-            accept_one()
-            if len(listener._map) == before or len(listener._map) >= listener.adj.connection_limit:
-                return  # none waiting (or a socket error, logged by waitress), or the limit is reached
-
-    return handle_accept
-
-
 def _as_served(app: WSGIApp, sleep: Callable[[float], None]) -> WSGIApp:
     """What waitress calls: the mock's front told that this server drops connections and lends a thread
     to each sleeping delay (Flask's `app(...)` only calls `app.wsgi_app(...)`); any other app as it is."""
@@ -337,7 +321,6 @@ class Server:
         self.body_budget = _BodyBudget(BODY_BUDGET)
         for listener in self._listeners:
             listener.channel_class = _Channel
-            listener.handle_accept = _accepting_many(listener)
             listener.body_budget = self.body_budget
         self._serving = self._stopping = False
 
@@ -370,6 +353,9 @@ class Server:
         """Close the listening sockets and open connections and end the worker threads."""
         self._stopping = True
         listener = self._listeners[0]
+        # waitress has no stop: its loop ends when its socket map is empty, and the map is reached only
+        # through the private `_map` (tests/test_dependencies.py checks it is there). This module is the one
+        # that depends on waitress's internals.
         socket_map = listener._map
         closed = threading.Event()
 
