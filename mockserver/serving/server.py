@@ -55,6 +55,7 @@ from ..core.limits import (
     too_large_message,
 )
 from .front import DropConnection, Front, WSGIApp
+from .healthcheck import probe_host
 
 # waitress warns "Task queue depth is N" whenever every thread is busy: in a load test or a user's script
 # that is noise on stderr (Python's last-resort handler prints it), not a fault of the mock.
@@ -331,9 +332,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        host = self._listeners[0].socket.getsockname()[0]
-        if host in ("0.0.0.0", "::"):
-            host = "127.0.0.1"
+        host = probe_host(self._listeners[0].socket.getsockname()[0])  # every interface: this machine's
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
