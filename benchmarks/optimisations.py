@@ -1,6 +1,6 @@
 """Does each optimisation of the request path pay? The CLI with and without it, side by side.
 
-    .venv/bin/python benchmarks/optimisations.py            # every optimisation, 5 rounds x 3 s (~4 min)
+    .venv/bin/python benchmarks/optimisations.py            # every optimisation, 5 rounds x 3 s (~2 min)
     .venv/bin/python benchmarks/optimisations.py --rounds 3 --seconds 2 record-json
 
 Each variant is the real CLI (`python -m mockserver --quiet`, waitress, 8 threads, the demo
@@ -37,23 +37,9 @@ def _no_routing_table() -> None:
     routing.TableRoutedFlask.route_by_table = lambda self, converter: None  # type: ignore[method-assign]
 
 
-def _no_basic_cache() -> None:
-    from mockserver.serving import auth
-
-    auth._decode_cached = auth._decode
-
-
-def _no_accept_batch() -> None:
-    from mockserver.serving import server
-
-    server.ACCEPT_BATCH = 1
-
-
 OFF: dict[str, Callable[[], None]] = {
     "record-json": _no_record_json_cache,   # core/records.py: a record's JSON kept once encoded
     "routing-table": _no_routing_table,     # serving/routing.py: API paths routed by table
-    "basic-cache": _no_basic_cache,         # serving/auth.py: an LRU on decoding the Basic header
-    "accept-batch": _no_accept_batch,       # serving/server.py: accepting up to 64 connections per wake-up
 }
 SCENARIOS = [Scenario("get_type", "GET", "/100/touchpoints/300"),
              Scenario("get_member", "GET", "/100/touchpoints/members/444")]

@@ -338,9 +338,9 @@ def startup(json_server: str | None, js_data: dict, workdir: Path, bodies: Path,
 def reset_times(repeat: int) -> None:
     """Reset of the default fixture: in-process (Store / Mock) and over HTTP (keep-alive and per call)."""
     from mockserver.config import Config
-    from mockserver.control.mock import mock_of
     from mockserver.serving.app import create_app
     from mockserver.testing import MockServer
+    from mockserver.wire import mock_of
 
     app = create_app(Config())
     mock = mock_of(app)

@@ -8,10 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .core.fixtures import DEFAULT_FIXTURE, MAX_FIXTURE_BYTES
-
-MAX_BODY_BYTES = 10 * 1024 * 1024  # the real API refuses bodies over 10 MB
-MAX_STATE_BYTES = MAX_FIXTURE_BYTES  # PUT /__admin/state takes any fixture the server could load
+from .core.fixtures import DEFAULT_FIXTURE
 
 
 def on_off(value: str) -> bool:

@@ -123,7 +123,7 @@ def test_a_fault_with_a_body_and_times(client):
 
 
 def test_used_up_faults_make_room_for_new_ones(client):
-    from mockserver.control.faults import MAX_FAULTS
+    from mockserver.state.faults import MAX_FAULTS
     client.post("/__admin/faults", json={"path": "/100/touchpoints", "status": 503, "times": 1})
     assert client.get("/100/touchpoints").status_code == 503
     for _ in range(MAX_FAULTS - 1):

@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import Config, MockServer, create_app
-from mockserver.control.mock import mock_of
 from mockserver.core import strict_json
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import TinyDBFile
+from mockserver.wire import mock_of
 
 import helpers
 from helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 import pytest
 
 from mockserver import MockServer
-from mockserver.control import faults as faults_module
-from mockserver.control import journal as journal_module
-from mockserver.control.journal import Journal
 from mockserver.core import fixtures
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.globs import MAX_GLOB
 from mockserver.serving import server as server_module
 from mockserver.serving.server import SMALL_BODY
+from mockserver.state import faults as faults_module
+from mockserver.state import journal as journal_module
+from mockserver.state.journal import Journal
 
 from helpers import read_answer
 

@@ -6,8 +6,8 @@ import socket
 import pytest
 
 from mockserver import Config, create_app
-from mockserver.control.journal import BODY_LIMIT
 from mockserver.serving.cli import banner
+from mockserver.state.journal import BODY_LIMIT
 from mockserver.testing import MockServer
 
 

@@ -15,7 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
-from waitress.server import BaseWSGIServer
+from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 
 # (object, attribute) pairs the server reads, writes or overrides
@@ -27,15 +27,30 @@ WAITRESS_PARTS = [
     (HTTPRequestParser, "headers_finished"), (HTTPRequestParser, "body_bytes_received"),
     (HTTPRequestParser, "content_length"), (HTTPRequestParser, "chunked"), (HTTPRequestParser, "completed"),
     (HTTPRequestParser, "empty"), (HTTPRequestParser, "expect_continue"), (HTTPRequestParser, "error"),
-    (BaseWSGIServer, "handle_accept"), (BaseWSGIServer, "channel_class"),
+    (BaseWSGIServer, "channel_class"),
     (ThreadedTaskDispatcher, "set_thread_count"), (ThreadedTaskDispatcher, "shutdown"),
-    (WSGITask, "get_environment"), (WSGITask, "execute"), (ErrorTask, "execute"),
+    (WSGITask, "execute"), (ErrorTask, "execute"),
 ]
 
 
 @pytest.mark.parametrize("owner, name", WAITRESS_PARTS, ids=lambda part: getattr(part, "__name__", part))
 def test_the_waitress_parts_the_server_builds_on_are_there(owner, name):
     assert hasattr(owner, name), f"waitress {version('waitress')}: {owner.__name__}.{name} is gone"
+
+
+# attributes a bound server has (set in its constructor, so not on the class): Server reaches the pool,
+# the wake-up trigger and, to stop, the private socket map (waitress has no stop of its own)
+WAITRESS_SERVER_PARTS = ["_map", "trigger", "task_dispatcher", "socket"]
+
+
+def test_a_bound_waitress_server_has_the_attributes_the_server_uses():
+    server = create_server(lambda environ, start_response: [], host="127.0.0.1", port=0, threads=1)
+    try:
+        missing = [name for name in WAITRESS_SERVER_PARTS if not hasattr(server, name)]
+        assert not missing, f"waitress {version('waitress')}: a bound server has no {', '.join(missing)}"
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown(timeout=1)
 
 
 def test_waitress_channels_create_their_parser_through_parser_class_with_adj():

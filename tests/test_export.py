@@ -20,8 +20,8 @@ import requests
 
 from mockserver import Config, MockServer, create_app
 from mockserver.control.export import FILENAME
-from mockserver.control.journal import BYTE_BUDGET
-from mockserver.control.mock import mock_of
+from mockserver.state.journal import BYTE_BUDGET
+from mockserver.wire import mock_of
 
 from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, basic, replay
 

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from mockserver import Config, create_app
-from mockserver.control.mock import mock_of
 from mockserver.core.errors import InvalidFixture
 from mockserver.core.filestore import AtomicJSONStorage
+from mockserver.wire import mock_of
 
 from helpers import big_fixture
 

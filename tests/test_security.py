@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from mockserver import Config, create_app
-from mockserver.control.mock import mock_of
 from mockserver.testing import MockServer
+from mockserver.wire import mock_of
 
 from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, CLIServer, assert_json_answer, basic, run_cli
 

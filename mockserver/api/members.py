@@ -2,8 +2,7 @@
 from flask import Blueprint, Response
 
 from ..core.errors import BadRequest
-from ..serving.wire import json_object, listing, page, reply
-from ._context import now, store
+from ..wire import json_object, listing, now, page, reply, store
 
 blueprint = Blueprint("members", __name__)
 

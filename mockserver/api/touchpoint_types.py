@@ -1,8 +1,7 @@
 """`/{account_id}/touchpoints[/{touchpoint_type_id}]`: touchpoint types."""
 from flask import Blueprint, Response
 
-from ..serving.wire import json_object, listing, page, reply, required_text
-from ._context import now, store
+from ..wire import json_object, listing, now, page, reply, required_text, store
 
 blueprint = Blueprint("touchpoint_types", __name__)
 

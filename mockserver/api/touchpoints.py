@@ -7,13 +7,12 @@ from flask import Blueprint, Response
 from ..core.checks import fits_a_float, is_int, is_number
 from ..core.dates import DateError, parse_date
 from ..core.errors import BadRequest
+from ..core.limits import BATCH_LIMIT
 from ..core.store import TouchpointInput
-from ..serving.wire import json_object, listing, page, reply
-from ._context import now, store
+from ..wire import json_object, listing, now, page, reply, store
 
 blueprint = Blueprint("touchpoints", __name__)
 
-BATCH_LIMIT = 10  # "Create up to 10 touchpoints."
 
 
 def _text(value: Any) -> bool:

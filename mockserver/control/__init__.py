@@ -1,1 +1,1 @@
-"""The control surface for tests: `/__admin` views, the request journal, faults, rate limit, OpenAPI."""
+"""The `/__admin` blueprint, its OpenAPI document, the session export and the dashboard."""

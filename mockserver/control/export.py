@@ -27,9 +27,9 @@ from ..core.dates import format_date
 from ..core.errors import NotFound
 from ..core.fixtures import DEFAULT_FIXTURE
 from ..core.ids import account_in_path
-from .journal import NO_KEYS, WRONG_KEYS, entry_id
-from .mock import Mock
-from .session import Control
+from ..state.journal import NO_KEYS, WRONG_KEYS, entry_id
+from ..state.mock import Mock
+from ..state.session import Control
 
 FILENAME = "test_emma_mock_session.py"
 CONTENT_TYPE = "text/x-python"

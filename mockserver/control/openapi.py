@@ -12,17 +12,17 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..api.touchpoints import BATCH_LIMIT
-from ..config import MAX_BODY_BYTES
 from ..core.checks import TRUE_FLAGS
 from ..core.clock import MAX_ADVANCE_SECONDS
 from ..core.dates import EMMA_DATE, ISO_DATE
+from ..core.fixtures import COLLECTIONS
 from ..core.globs import MAX_GLOB
+from ..core.limits import BATCH_LIMIT, MAX_BODY_BYTES
 from ..core.paging import PAGE_LIMIT
+from ..state.faults import MAX_DELAY_MS
+from ..state.rate_limit import MAX_WINDOW_SECONDS
 from .export import CONTENT_TYPE as EXPORT_CONTENT_TYPE
 from .export import FILENAME as EXPORT_FILENAME
-from .faults import MAX_DELAY_MS
-from .rate_limit import MAX_WINDOW_SECONDS
 
 OPENAPI_VERSION = "3.1.0"
 
@@ -176,7 +176,7 @@ def _schemas() -> dict[str, Any]:
                 "touchpoint_types": {"type": "array", "items": _schema("TouchpointType")},
                 "touchpoints": {"type": "array", "items": _schema("Touchpoint")},
             },
-            "required": ["accounts", "members", "touchpoint_types", "touchpoints"],
+            "required": list(COLLECTIONS),
             "additionalProperties": False,
         },
         "StateInput": {
@@ -185,7 +185,7 @@ def _schemas() -> dict[str, Any]:
                            "`type_name` and email per account, references inside one account); any "
                            "problem is a 400 naming the collection, index and field, and nothing changes.",
             "properties": {name: {"type": "array", "items": {"type": "object"}}
-                           for name in ("accounts", "members", "touchpoint_types", "touchpoints")},
+                           for name in COLLECTIONS},
             "additionalProperties": False,
         },
         "AdminIndex": _object({

@@ -13,23 +13,20 @@ from ..core.dates import DateError, format_date, parse_datetime
 from ..core.errors import BadRequest, InvalidFixture, NotFound, Unauthorized
 from ..core.fixtures import validate
 from ..core.globs import MAX_GLOB
-from ..serving.wire import json_body, json_object, listing, page, reply
+from ..state.rate_limit import MAX_REQUESTS, MAX_WINDOW_SECONDS
+from ..wire import current_mock, json_body, json_object, listing, page, reply
 from . import export
-from .mock import current_mock
 from .openapi import admin_endpoints
 from .openapi import document as openapi_document
-from .rate_limit import MAX_REQUESTS, MAX_WINDOW_SECONDS
 
 blueprint = Blueprint("admin", __name__, url_prefix="/__admin")
 
-
-mock = current_mock
 
 
 @blueprint.before_request
 def require_admin_token() -> None:
     """When MOCKSERVER_ADMIN_TOKEN is set, every control but the index, health and OpenAPI needs it."""
-    token = mock().config.admin_token
+    token = current_mock().config.admin_token
     if not token or request.endpoint in ("admin.index", "admin.health", "admin.openapi"):
         return
     given = request.headers.get("X-Admin-Token", "")
@@ -63,14 +60,14 @@ def openapi() -> Response:
 @blueprint.post("/reset")
 def reset() -> Response:
     """Back to the loaded fixtures: data, ids, journal, faults, clock, rate limit."""
-    mock().reset()
+    current_mock().reset()
     return reply({"status": "reset"})
 
 
 @blueprint.get("/state")
 def get_state() -> Response:
     """The whole state as a fixture document."""
-    return reply(mock().store.export())
+    return reply(current_mock().store.export())
 
 
 # --- the state a page at a time (the dashboard and `MockServer.connect` read these, never the whole state) ---
@@ -79,19 +76,19 @@ def get_state() -> Response:
 @blueprint.get("/accounts")
 def list_accounts() -> Response:
     """The accounts with their keys, in id order; paged like the API (`start`, `end`, `count`)."""
-    return listing(page(), mock().store.count_accounts, mock().store.list_accounts)
+    return listing(page(), current_mock().store.count_accounts, current_mock().store.list_accounts)
 
 
 @blueprint.get("/accounts/<id:account_id>")
 def get_account(account_id: int) -> Response:
     """One account with its keys."""
-    return reply(mock().store.get_account(account_id))
+    return reply(current_mock().store.get_account(account_id))
 
 
 @blueprint.get("/accounts/<id:account_id>/touchpoints")
 def list_account_types(account_id: int) -> Response:
     """An account's touchpoint types in the API's order, paged like the API."""
-    store = mock().store
+    store = current_mock().store
     store.get_account(account_id)
     return listing(page(), lambda: store.count_touchpoint_types(account_id),
                    lambda start, end: store.list_touchpoint_types(account_id, start, end))
@@ -100,7 +97,7 @@ def list_account_types(account_id: int) -> Response:
 @blueprint.get("/accounts/<id:account_id>/members")
 def list_account_members(account_id: int) -> Response:
     """An account's members in id order, each with its `touchpoint_count`; paged like the API."""
-    store = mock().store
+    store = current_mock().store
     store.get_account(account_id)
 
     def members(start: int, end: int) -> list[dict[str, Any]]:
@@ -113,7 +110,7 @@ def list_account_members(account_id: int) -> Response:
 @blueprint.get("/accounts/<id:account_id>/members/<id:member_id>/touchpoints")
 def list_account_member_touchpoints(account_id: int, member_id: int) -> Response:
     """A member's touchpoints in the API's order, paged like the API."""
-    store = mock().store
+    store = current_mock().store
     return listing(page(), lambda: store.count_member_touchpoints(account_id, member_id),
                    lambda start, end: store.member_touchpoints(account_id, member_id, start, end))
 
@@ -123,11 +120,11 @@ def put_state() -> Response:
     """Replace the whole state with a fixture document, checked as at load."""
     try:
         body = json_body(max_depth=strict_json.DOCUMENT_DEPTH)
-        dataset = validate([("state", body)], mock().clock.now(), consume=True)
+        dataset = validate([("state", body)], current_mock().clock.now(), consume=True)
     except InvalidFixture as exc:
         raise BadRequest(str(exc)) from None
-    mock().store.replace_state(dataset)
-    return reply(mock().store.export())
+    current_mock().store.replace_state(dataset)
+    return reply(current_mock().store.export())
 
 
 @blueprint.get("/requests")
@@ -135,7 +132,7 @@ def list_requests() -> Response:
     """The journal of API requests, oldest first; filters `method`, `path`, `status`, `after`; `count`."""
     if len(request.args.get("path", "")) > MAX_GLOB:
         raise BadRequest(f"query parameter 'path' must be a path or glob of at most {MAX_GLOB} characters")
-    entries = mock().journal.entries(request.args)
+    entries = current_mock().journal.entries(request.args)
     if flag(request.args, "count"):
         return reply(len(entries))
     return reply(entries)
@@ -144,7 +141,7 @@ def list_requests() -> Response:
 @blueprint.get("/requests/export")
 def export_requests() -> Response:
     """The session since the last reset as a pytest module that replays it; `until` stops after that entry."""
-    module = export.session_module(mock(), request.args.get("until"))
+    module = export.session_module(current_mock(), request.args.get("until"))
     return Response(module, mimetype=export.CONTENT_TYPE,
                     headers={"Content-Disposition": f'attachment; filename="{export.FILENAME}"',
                              "X-Content-Type-Options": "nosniff"})
@@ -153,45 +150,45 @@ def export_requests() -> Response:
 @blueprint.get("/changes")
 def changes() -> Response:
     """Cheap counters a page polls to know what to fetch again: state, journal, controls."""
-    return reply(mock().changes())
+    return reply(current_mock().changes())
 
 
 @blueprint.delete("/requests")
 def clear_requests() -> Response:
     """Empty the journal."""
-    mock().journal.clear()
+    current_mock().journal.clear()
     return reply(True)
 
 
 @blueprint.post("/faults")
 def add_fault() -> Response:
     """Add a fault; it answers with its id."""
-    return reply(mock().faults.add(json_body()).to_json())
+    return reply(current_mock().faults.add(json_body()).to_json())
 
 
 @blueprint.get("/faults")
 def list_faults() -> Response:
     """The active faults."""
-    return reply(mock().faults.list())
+    return reply(current_mock().faults.list())
 
 
 @blueprint.delete("/faults")
 def clear_faults() -> Response:
     """Remove every fault."""
-    mock().faults.clear()
+    current_mock().faults.clear()
     return reply(True)
 
 
 @blueprint.delete("/faults/<id:fault_id>")
 def delete_fault(fault_id: int) -> Response:
     """Remove one fault."""
-    if not mock().faults.remove(fault_id):
+    if not current_mock().faults.remove(fault_id):
         raise NotFound(f"no fault with id {fault_id}")
     return reply(True)
 
 
 def _clock() -> dict[str, Any]:
-    clock = mock().clock
+    clock = current_mock().clock
     return {"now": format_date(clock.now()), "frozen": clock.frozen}
 
 
@@ -212,13 +209,13 @@ def set_clock() -> Response:
             moment = parse_datetime(body["now"])
         except DateError as exc:
             raise BadRequest(f"'now': {exc}") from None
-        mock().clock.freeze(moment)
+        current_mock().clock.freeze(moment)
     else:
         seconds = body["advance_seconds"]
         if not is_number(seconds) or not 0 <= seconds <= MAX_ADVANCE_SECONDS:
             raise BadRequest("'advance_seconds' must be a non-negative number of seconds")
         try:
-            mock().clock.advance(seconds)
+            current_mock().clock.advance(seconds)
         except OverflowError:
             raise BadRequest("'advance_seconds' would move the clock past the year 9999") from None
     return reply(_clock())
@@ -227,14 +224,14 @@ def set_clock() -> Response:
 @blueprint.delete("/clock")
 def real_clock() -> Response:
     """Back to real time."""
-    mock().clock.unfreeze()
+    current_mock().clock.unfreeze()
     return reply(_clock())
 
 
 @blueprint.get("/rate-limit")
 def get_rate_limit() -> Response:
     """The rate limit in force, or null."""
-    return reply(mock().rate_limit.settings())
+    return reply(current_mock().rate_limit.settings())
 
 
 @blueprint.put("/rate-limit")
@@ -246,12 +243,12 @@ def set_rate_limit() -> Response:
         raise BadRequest(f"'requests' must be a positive integer, at most {MAX_REQUESTS}")
     if not is_number(seconds) or not 0 < seconds <= MAX_WINDOW_SECONDS:
         raise BadRequest(f"'per_seconds' must be a number of seconds above 0 (at most {MAX_WINDOW_SECONDS})")
-    mock().rate_limit.configure(requests, seconds)
-    return reply(mock().rate_limit.settings())
+    current_mock().rate_limit.configure(requests, seconds)
+    return reply(current_mock().rate_limit.settings())
 
 
 @blueprint.delete("/rate-limit")
 def clear_rate_limit() -> Response:
     """Remove the rate limit."""
-    mock().rate_limit.disable()
+    current_mock().rate_limit.disable()
     return reply(True)

@@ -1,7 +1,7 @@
 """The API's errors: one class per status, each carrying the message a person can act on.
 
 `error_body` is the one writer of the `{"error": message}` document, whoever
-answers: a view, the WSGI control layer, or the server's own parse errors.
+answers: a view, the WSGI front (serving/front.py), or the server's own parse errors.
 """
 from __future__ import annotations
 

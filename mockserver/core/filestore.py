@@ -164,8 +164,6 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._data: dict[str, dict[str, Any]] | None = None
-        self._depth = 0
-        self._dirty = False
         self.size = 0  # characters in the file as last written or read
         if self.path.exists():
             self._data = self._load()

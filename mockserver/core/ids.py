@@ -12,7 +12,7 @@ def parse_id(segment: str) -> int | None:
 
     Only ASCII `0-9`: no sign, space, underscore, Unicode digit or leading zero
     (`/0100/` is not `/100/`, so a path glob and an account id always agree),
-    and at most 18 digits.
+    and at most MAX_ID_DIGITS (18) digits.
     """
     if not segment or len(segment) > MAX_ID_DIGITS or not (segment.isascii() and segment.isdigit()):
         return None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .checks import flag
 from .errors import BadRequest
+from .ids import MAX_ID_DIGITS
 
 PAGE_LIMIT = 500  # the real API never returns more than 500 items per call
 
@@ -25,7 +26,8 @@ def _index(args: Mapping[str, str], name: str, default: int) -> int:
     if not raw.isascii() or not raw.isdigit():
         raise BadRequest(f"query parameter {name!r} must be a non-negative integer, got {raw[:40]!r}")
     digits = raw.lstrip("0") or "0"
-    return int(digits) if len(digits) <= 18 else sys.maxsize  # past any list: an empty page
+    # no list holds more records than there are ids: a longer index is past any list, an empty page
+    return int(digits) if len(digits) <= MAX_ID_DIGITS else sys.maxsize
 
 
 def parse_page(args: Mapping[str, str]) -> Page:

@@ -7,7 +7,7 @@ from typing import Any
 
 SEPARATORS = (", ", ": ")
 JSONObject = dict[str, Any]  # a record or document as parsed from JSON
-Recorder = Callable[[str, dict[str, Any]], None]  # notes a control that changes answers (control/session.py)
+Recorder = Callable[[str, dict[str, Any]], None]  # notes a control that changes answers (state/session.py)
 _encode = json.JSONEncoder(separators=SEPARATORS).encode  # built once: json.dumps builds one per call
 
 

@@ -1,1 +1,1 @@
-"""The serving edge: the app factory, the WSGI control layer in front of it, the server and the CLI."""
+"""The serving edge: the app factory, the WSGI front before it, the server, the CLI and the health check."""

@@ -14,15 +14,15 @@ from .. import api
 from ..config import Config
 from ..control import dashboard
 from ..control import views as admin
-from ..control.mock import EXTENSION, Mock
 from ..core.errors import ApiError, cut
 from ..core.fixtures import Dataset
 from ..core.ids import ID_REGEX, parse_id
 from ..core.terminal import terminal_safe
+from ..state.mock import Mock
+from ..wire import EXTENSION, error_reply
 from .console import ConsoleLog
-from .control_layer import ControlLayer
+from .front import Front
 from .routing import TableRoutedFlask
-from .wire import error_reply
 
 log = logging.getLogger("mockserver")
 
@@ -47,8 +47,7 @@ def create_app(config: Config | None = None, seed: Dataset | None = None) -> Fla
     console = None if config.quiet else ConsoleLog()
     if console is not None:
         mock.when_closed(console.close)
-    app.wsgi_app = ControlLayer(  # type: ignore[method-assign]  # Flask's documented way to wrap it
-        app.wsgi_app, mock, console)
+    app.wsgi_app = Front(app, mock, console)  # type: ignore[method-assign]  # Flask's documented way to wrap it
     return app
 
 

@@ -1,6 +1,6 @@
 """Who may call an account's paths: HTTP Basic against the account's keys, then the rate limit.
 
-It runs in the WSGI control layer, after faults and before Flask routes the
+It runs in the WSGI front (front.py), after faults and before Flask routes the
 request, so a client without keys learns nothing about which paths or ids
 exist (401/403 come before 404/405/400).
 """
@@ -8,30 +8,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-from functools import lru_cache
 
-from ..control.journal import NO_KEYS, WRONG_KEYS
-from ..control.rate_limit import RateLimiter
 from ..core.errors import Forbidden, NotFound, RateLimited, Unauthorized
 from ..core.store import Store
+from ..state.journal import NO_KEYS, WRONG_KEYS
+from ..state.rate_limit import RateLimiter
 
 _MISSING = ("authentication required: HTTP Basic with your public API key as the user name "
             "and your private key as the password")
-
-
-_CACHED_HEADER_CHARS = 256  # longer headers are decoded each time, so the cache stays small
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
     """(user, password) of an `Authorization: Basic ...` header, or None when there is none to read."""
     if not header:
         return None
-    if len(header) <= _CACHED_HEADER_CHARS:
-        return _decode_cached(header)  # a client sends the same header on every request
-    return _decode(header)
-
-
-def _decode(header: str) -> tuple[str, str] | None:
     scheme, _, token = header.strip().partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -41,9 +31,6 @@ def _decode(header: str) -> tuple[str, str] | None:
         return None
     user, colon, password = decoded.partition(":")
     return (user, password) if colon else None
-
-
-_decode_cached = lru_cache(maxsize=256)(_decode)
 
 
 def identify(store: Store, header: str | None) -> int | str:

@@ -1,4 +1,4 @@
-"""`emma-mock` / `python -m mockserver`: options and MOCKSERVER_* variables → a served mock."""
+"""`emma-mock [serve]` (dispatched by `mockserver/__main__.py`): options and MOCKSERVER_* variables → a served mock."""
 from __future__ import annotations
 
 import argparse
@@ -12,12 +12,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..config import SETTINGS, Config
-from ..control.mock import mock_of
 from ..core.errors import InvalidFixture
 from ..core.fixtures import DEFAULT_FIXTURE
 from ..core.terminal import terminal_safe
+from ..core.version import VERSION
+from ..wire import mock_of
 from .app import create_app
 
 EXIT_USAGE = 2  # bad option, fixture or database: nothing is served
@@ -75,7 +75,7 @@ def parser() -> argparse.ArgumentParser:
             help_text += f"; default {default}"
         p.add_argument(option, type=_argument_type(meta["parse"], variable), metavar=meta["metavar"],
                        help=help_text + ")", default=from_env if from_env is not None else default)
-    p.add_argument("--version", action="version", version=f"emma-mock {__version__}")
+    p.add_argument("--version", action="version", version=f"emma-mock {VERSION}")
     return p
 
 
@@ -95,7 +95,7 @@ def banner(url: str, config: Config, accounts: list[dict[str, Any]], loaded_from
         storage = f"{config.db} ({origin})"
     else:
         storage = "memory (state is lost on exit)"
-    lines = [f"emma-mock {__version__} serving on {url}",
+    lines = [f"emma-mock {VERSION} serving on {url}",
              f"  dashboard: {url}/  (open it in a browser: state, live requests, faults, clock, try it)",
              f"  fixtures: {_fixtures_shown(config.fixtures)}",
              f"  storage:  {storage}",
@@ -118,15 +118,9 @@ def _cannot_listen(config: Config, error: Exception) -> str:
             "choose another with --host/--port or MOCKSERVER_HOST/MOCKSERVER_PORT (--port 0: any free port)")
 
 
-SUBCOMMANDS = ("capture", "verify")  # against the real API (mockserver.contract); `serve` or none: serve
-
-
 def main(argv: Sequence[str] | None = None) -> int:
+    """Serve until stopped; `serve` as the first argument is optional."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in SUBCOMMANDS:
-        from ..contract.cli import main as contract_main  # only these commands import it
-
-        return contract_main(args)
     config = parse_config(args[1:] if args[:1] == ["serve"] else args)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from .server import Server

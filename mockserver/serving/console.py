@@ -32,7 +32,7 @@ _SHOWN = ("method", "path", "query", "status", "duration_ms", "fault")  # what r
 
 
 def request_line(entry: dict[str, Any], logged_at: datetime | None = None) -> str:
-    """The console line of one journal entry (as the control layer records it)."""
+    """The console line of one journal entry (as the front records it)."""
     moment = (logged_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     target = entry["path"] + (f"?{entry['query']}" if entry.get("query") else "")
     target = target.encode("unicode_escape").decode("ascii")  # no newline or escape sequence reaches the terminal

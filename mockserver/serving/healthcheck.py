@@ -25,7 +25,8 @@ _ANY_V6 = ("::", "[::]")
 
 
 def probe_host(bind_host: str) -> str:
-    """The address to reach a server bound to `bind_host` from the same machine (or container)."""
+    """The address to reach a server bound to `bind_host` from the same machine (or container): the one
+    rule for the health check, the URL the CLI prints and the one `MockServer` connects to (Server.url)."""
     host = bind_host.strip()
     if host in _ANY_V4:
         return "127.0.0.1"

@@ -1,11 +1,13 @@
 """The production WSGI server: waitress, taught two things a mock needs.
 
 * A fault with `"action": "drop"` closes the connection without an answer:
-  the control layer raises DropConnection and our task swallows it with
-  nothing written, so the client sees the socket close.
+  the front raises DropConnection and our task swallows it with nothing
+  written, so the client sees the socket close. The server tells the mock's
+  front so where it is handed the app (`Front.served_by`), with the sleep
+  of a delay fault below.
 * Waitress answers requests it cannot parse (overlong headers, bad chunking)
   itself, in text/plain; ours answers them as JSON `{"error": ...}` too.
-* A body over its cap (control_layer.body_cap) is a 413 as soon as the
+* A body over its cap (core/limits.body_cap) is a 413 as soon as the
   headers are in, from Content-Length, before any of it is read; a chunked
   body is refused when the bytes received pass the cap.
 * Bodies held at once are bounded: past SMALL_BODY bytes a body takes its
@@ -25,7 +27,7 @@
   trickling headers a byte at a time (slow-loris) does not hold a
   connection open: such a request is answered 408 and its connection closed.
 
-Waitress was chosen by measurement (see README, "Choosing the WSGI server"):
+Waitress was chosen by measurement (docs/decisions.md, "Choosing the WSGI server"):
 pure Python, one process with a thread pool (the state lives in memory),
 runs in a background thread of a test process, and stops cleanly.
 """
@@ -40,20 +42,20 @@ from collections.abc import Callable
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import ErrorTask, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import BadRequest, Error, RequestEntityTooLarge, RequestHeaderFieldsTooLarge
 
-from ..config import MAX_BODY_BYTES, MAX_STATE_BYTES
 from ..core.errors import error_body
-from .control_layer import (
+from ..core.limits import (
+    MAX_BODY_BYTES,
+    MAX_STATE_BYTES,
     MAX_TARGET_BYTES,
-    DropConnection,
-    Environ,
-    WSGIApp,
     body_cap,
     target_too_long_message,
     too_large_message,
 )
+from .front import DropConnection, Front, WSGIApp
+from .healthcheck import probe_host
 
 # waitress warns "Task queue depth is N" whenever every thread is busy: in a load test or a user's script
 # that is noise on stderr (Python's last-resort handler prints it), not a fault of the mock.
@@ -64,7 +66,6 @@ CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped
 CLEANUP_INTERVAL = 2  # seconds between waitress's sweeps for idle connections
 REQUEST_TIMEOUT = 10.0  # seconds for a request's line and headers to arrive, whatever the pace
 MIN_BODY_RATE = 64 * 1024  # bytes per second a body must arrive at, beyond REQUEST_TIMEOUT
-ACCEPT_BATCH = 64  # connections accepted per wake-up (waitress takes one per pass over all sockets)
 _FDS_PER_CONNECTION = 2  # the socket, and a temporary file for a large body
 _FDS_SPARE = 256  # fixture and --db files, logs, the trigger pipe, a test's own sockets
 MAX_LENT_THREADS = 256  # delayed requests sleeping on a thread lent to the pool; past it they sleep on their own
@@ -99,10 +100,10 @@ class ServerBusy(Error):
 
 
 class _LendingSleep:
-    """A delay fault's sleep (`environ["mockserver.sleep"]`): the pool gets a thread more while it lasts."""
+    """A delay fault's sleep (`Front.sleep`): the pool gets a thread more while it lasts."""
 
-    def __init__(self, listener: BaseWSGIServer, threads: int):
-        self._dispatcher = listener.task_dispatcher
+    def __init__(self, threads: int):
+        self.dispatcher: ThreadedTaskDispatcher | None = None  # the pool's, once the server is made
         self._threads = threads
         self._lent = 0
         self._closed = False
@@ -110,22 +111,23 @@ class _LendingSleep:
 
     def __call__(self, seconds: float) -> None:
         with self._lock:
-            lend = not self._closed and self._lent < MAX_LENT_THREADS
-            if lend:
+            dispatcher = self.dispatcher
+            lend = dispatcher is not None and not self._closed and self._lent < MAX_LENT_THREADS
+            if dispatcher is not None and lend:
                 self._lent += 1
                 try:
-                    self._dispatcher.set_thread_count(self._threads + self._lent)
+                    dispatcher.set_thread_count(self._threads + self._lent)
                 except RuntimeError:  # the system has no thread to give ("can't start new thread"):
                     self._lent -= 1   # this delay sleeps on its own thread, as it would without lending
                     lend = False
         try:
             time.sleep(seconds)
         finally:
-            if lend:
+            if dispatcher is not None and lend:
                 with self._lock:
                     self._lent -= 1
                     if not self._closed:  # a stopped pool must not get threads back
-                        self._dispatcher.set_thread_count(self._threads + self._lent)
+                        dispatcher.set_thread_count(self._threads + self._lent)
 
     def close(self) -> None:
         with self._lock:
@@ -133,12 +135,6 @@ class _LendingSleep:
 
 
 class _Task(WSGITask):
-    def get_environment(self) -> Environ:
-        environ: Environ = super().get_environment()
-        environ["mockserver.can_drop"] = True
-        environ["mockserver.sleep"] = self.channel.server.lending_sleep
-        return environ
-
     def execute(self) -> None:
         try:
             super().execute()
@@ -287,19 +283,11 @@ class _Channel(HTTPChannel):
         return bool(time.monotonic() - started > REQUEST_TIMEOUT + expected / MIN_BODY_RATE)
 
 
-def _accepting_many(listener: BaseWSGIServer) -> Callable[[], None]:
-    """The listener's accept, repeated while connections wait: a burst of them is taken in
-    a few passes of the loop, where one per pass costs a pass over every open socket each."""
-    accept_one = listener.handle_accept
-
-    def handle_accept() -> None:
-        for _ in range(ACCEPT_BATCH):
-            before = len(listener._map)
-            accept_one()
-            if len(listener._map) == before or len(listener._map) >= listener.adj.connection_limit:
-                return  # none waiting (or a socket error, logged by waitress), or the limit is reached
-
-    return handle_accept
+def _as_served(app: WSGIApp, sleep: Callable[[float], None]) -> WSGIApp:
+    """What waitress calls: the mock's front told that this server drops connections and lends a thread
+    to each sleeping delay (Flask's `app(...)` only calls `app.wsgi_app(...)`); any other app as it is."""
+    front = getattr(app, "wsgi_app", None)
+    return front.served_by(can_drop=True, sleep=sleep) if isinstance(front, Front) else app
 
 
 def _connection_limit() -> int:
@@ -322,19 +310,18 @@ class Server:
     """A bound waitress server: `url` is known before `serve_forever()`; `stop()` from any thread."""
 
     def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 8080, threads: int = 8):
-        self._server = create_server(app, host=host, port=port, threads=threads, ident="emma-mock",
-                                     clear_untrusted_proxy_headers=True, expose_tracebacks=False,
+        self._sleep = _LendingSleep(threads)
+        self._server = create_server(_as_served(app, self._sleep), host=host, port=port, threads=threads,
+                                     ident="emma-mock", clear_untrusted_proxy_headers=True, expose_tracebacks=False,
                                      channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=CLEANUP_INTERVAL,
                                      connection_limit=_connection_limit(), asyncore_use_poll=True,
                                      max_request_body_size=MAX_STATE_BYTES + 1)
         self._listeners = ([self._server] if isinstance(self._server, BaseWSGIServer) else
                            [d for d in self._server.map.values() if isinstance(d, BaseWSGIServer)])
-        self._sleep = _LendingSleep(self._listeners[0], threads)  # the listeners share one pool
+        self._sleep.dispatcher = self._listeners[0].task_dispatcher  # the listeners share one pool
         self.body_budget = _BodyBudget(BODY_BUDGET)
         for listener in self._listeners:
             listener.channel_class = _Channel
-            listener.handle_accept = _accepting_many(listener)
-            listener.lending_sleep = self._sleep
             listener.body_budget = self.body_budget
         self._serving = self._stopping = False
 
@@ -345,9 +332,7 @@ class Server:
 
     @property
     def url(self) -> str:
-        host = self._listeners[0].socket.getsockname()[0]
-        if host in ("0.0.0.0", "::"):
-            host = "127.0.0.1"
+        host = probe_host(self._listeners[0].socket.getsockname()[0])  # every interface: this machine's
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     def serve_forever(self) -> None:
@@ -367,6 +352,9 @@ class Server:
         """Close the listening sockets and open connections and end the worker threads."""
         self._stopping = True
         listener = self._listeners[0]
+        # waitress has no stop: its loop ends when its socket map is empty, and the map is reached only
+        # through the private `_map` (tests/test_dependencies.py checks it is there). This module is the one
+        # that depends on waitress's internals.
         socket_map = listener._map
         closed = threading.Event()
 

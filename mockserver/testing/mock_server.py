@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 import requests
 
 from ..config import Config
-from ..control.mock import Mock, mock_of
 from ..core.errors import NotFound
 from ..core.fixtures import DEFAULT_FIXTURE
 from ..serving.app import create_app
 from ..serving.server import Server
+from ..state.mock import Mock
+from ..wire import mock_of
 
 Document = dict[str, list[dict[str, Any]]]
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, current_app
-
 from ..config import Config
 from ..core.clock import Clock
 from ..core.errors import InvalidFixture, StorageFailed
@@ -80,16 +78,3 @@ class Mock:
         self.rate_limit.disable()
         self.session.restart()
 
-
-EXTENSION = "emma_mock"  # the key of the Mock in `app.extensions`
-
-
-def mock_of(app: Flask) -> Mock:
-    """The Mock an app created by `create_app` serves."""
-    mock: Mock = app.extensions[EXTENSION]
-    return mock
-
-
-def current_mock() -> Mock:
-    """The Mock of the app handling the current request (for views)."""
-    return mock_of(current_app)

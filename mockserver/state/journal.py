@@ -18,6 +18,7 @@ from ..core import strict_json
 from ..core.dates import format_date
 from ..core.errors import BadRequest
 from ..core.globs import glob_matches
+from ..core.ids import MAX_ID_DIGITS
 
 BODY_LIMIT = 64 * 1024  # bodies above this are summarised, so the journal stays small
 METHOD_LIMIT = 32  # characters of the method kept
@@ -39,7 +40,7 @@ _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-coo
 class Journal:
     """The last `limit` API requests, oldest first.
 
-    `record` takes the request as the control layer saw it (query string,
+    `record` takes the request as the front saw it (query string,
     environ header pairs, body bytes, datetime) and costs next to nothing; the
     JSON shape is made only when the journal is read.
     """
@@ -147,7 +148,7 @@ def entry_id(value: str | None, name: str) -> int | None:
     BadRequest naming the parameter when it is no id."""
     if value is None or value == "":
         return None
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
+    if not value.isascii() or not value.isdigit() or len(value) > MAX_ID_DIGITS:
         raise BadRequest(f"'{name}' must be a journal entry id (a non-negative integer)")
     return int(value)
 

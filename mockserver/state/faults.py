@@ -1,5 +1,7 @@
 """Injected faults: answer API requests with an error, a delay, or a dropped connection.
 
+What a fault does to a request is decided here (`Fault.effect`); serving/front.py carries it out.
+
 A fault matches by method and a glob on the path. It fires always, or for the
 next `times` matches, each time with an optional `probability` drawn from its
 own random generator (seeded with `seed`, so a chaotic run can be replayed).
@@ -25,7 +27,19 @@ MAX_FAULTS = 100  # active at once; every API request is matched against them
 MAX_FAULT_BODY_BYTES = 64 * 1024  # a fault's `body`, as JSON with non-ASCII escaped
 MAX_TEXT_CHARS = 1024  # `method` and a string `seed`
 _SEEDS = random.SystemRandom()  # the seeds of faults given none
+_CANNOT_DROP = ("this server cannot drop connections; serve the mock with emma-mock or MockServer "
+                "to use action \"drop\"")
 _FIELDS = {"method", "path", "status", "body", "delay_ms", "action", "times", "probability", "seed"}
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a fault does to the request it fired on: wait `delay_seconds`, then drop the connection,
+    answer `answer` (status, JSON body) instead of the API, or neither (the request goes on)."""
+
+    delay_seconds: float = 0.0
+    drop: bool = False
+    answer: tuple[int, bytes] | None = None
 
 
 @dataclass
@@ -64,6 +78,15 @@ class Fault:
         if isinstance(self.delay_ms, list):
             return self._random.uniform(*self.delay_ms) / 1000
         return self.delay_ms / 1000
+
+    def effect(self, can_drop: bool) -> Effect:
+        """What it does to the request it fired on; where the server cannot drop (`can_drop` False), a drop is a 502."""
+        delay = self.delay_seconds()
+        if self.drops:
+            return Effect(delay, drop=True) if can_drop else Effect(delay, answer=(502, error_body(_CANNOT_DROP)))
+        if self.answers:
+            return Effect(delay, answer=(self.response_status(), self.response_json()))
+        return Effect(delay)
 
     def response_status(self) -> int:
         return self.status if self.status is not None else 500
