@@ -27,7 +27,7 @@ WAITRESS_PARTS = [
     (HTTPRequestParser, "headers_finished"), (HTTPRequestParser, "body_bytes_received"),
     (HTTPRequestParser, "content_length"), (HTTPRequestParser, "chunked"), (HTTPRequestParser, "completed"),
     (HTTPRequestParser, "empty"), (HTTPRequestParser, "expect_continue"), (HTTPRequestParser, "error"),
-    (BaseWSGIServer, "channel_class"),
+    (BaseWSGIServer, "channel_class"), (BaseWSGIServer, "handle_accept"),
     (ThreadedTaskDispatcher, "set_thread_count"), (ThreadedTaskDispatcher, "shutdown"),
     (WSGITask, "execute"), (ErrorTask, "execute"),
 ]
@@ -39,7 +39,8 @@ def test_the_waitress_parts_the_server_builds_on_are_there(owner, name):
 
 
 # attributes a bound server has (set in its constructor, so not on the class): Server reaches the pool,
-# the wake-up trigger and, to stop, the private socket map (waitress has no stop of its own)
+# the wake-up trigger and the private socket map (to stop, as waitress has no stop of its own, and to count
+# connections accepted in a burst)
 WAITRESS_SERVER_PARTS = ["_map", "trigger", "task_dispatcher", "socket"]
 
 

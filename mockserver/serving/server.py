@@ -61,6 +61,7 @@ from .healthcheck import probe_host
 # that is noise on stderr (Python's last-resort handler prints it), not a fault of the mock.
 logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
+ACCEPT_BATCH = 64  # connections accepted per wake-up (waitress takes one per pass over all sockets)
 CONNECTION_LIMIT = 4000  # open connections before waitress stops accepting (its default is 100)
 CHANNEL_TIMEOUT = 15  # seconds an idle connection, or one whose request stopped arriving, stays open
 CLEANUP_INTERVAL = 2  # seconds between waitress's sweeps for idle connections
@@ -290,6 +291,21 @@ def _as_served(app: WSGIApp, sleep: Callable[[float], None]) -> WSGIApp:
     return front.served_by(can_drop=True, sleep=sleep) if isinstance(front, Front) else app
 
 
+def _accepting_many(listener: BaseWSGIServer) -> Callable[[], None]:
+    """The listener's accept, repeated while connections wait: a burst of them is taken in
+    a few passes of the loop, where one per pass costs a pass over every open socket each."""
+    accept_one = listener.handle_accept
+
+    def handle_accept() -> None:
+        for _ in range(ACCEPT_BATCH):
+            before = len(listener._map)
+            accept_one()
+            if len(listener._map) == before or len(listener._map) >= listener.adj.connection_limit:
+                return  # none waiting (or a socket error, logged by waitress), or the limit is reached
+
+    return handle_accept
+
+
 def _connection_limit() -> int:
     """CONNECTION_LIMIT, after raising the soft file-descriptor limit toward the hard one to fit it."""
     wanted = CONNECTION_LIMIT * _FDS_PER_CONNECTION + _FDS_SPARE
@@ -322,6 +338,7 @@ class Server:
         self.body_budget = _BodyBudget(BODY_BUDGET)
         for listener in self._listeners:
             listener.channel_class = _Channel
+            listener.handle_accept = _accepting_many(listener)
             listener.body_budget = self.body_budget
         self._serving = self._stopping = False
 
