@@ -61,13 +61,23 @@ def big_fixture(folder: Path, touchpoints: int = 1500) -> Path:
     return path
 
 
-def run_pytest(folder: Path, source: str, *args: str,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run pytest on a user's test file (no conftest) in `folder`, as that user would."""
+def run_pytest(folder: Path, source: str, *args: str, env: dict[str, str] | None = None,
+               entry_point: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run pytest on a user's test file (no conftest) in `folder`, as that user would.
+
+    With `entry_point`, every installed plugin loads as pytest finds them, emma-mock's by its entry
+    point; otherwise only emma-mock's plugin (and xdist when `-n` is given) loads, named with -p, as in
+    a project that installs only emma-mock: the other plugins here (schemathesis, hypothesis,
+    playwright) take seconds to load.
+    """
     (folder / "test_user.py").write_text(textwrap.dedent(source))
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(folder)],
-                          cwd=folder, capture_output=True, text=True, timeout=180,
-                          env={**os.environ, **(env or {})})
+    full_env = {**os.environ, **(env or {})}
+    plugins: list[str] = []
+    if not entry_point:
+        full_env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        plugins = ["-p", "mockserver.testing.pytest_plugin", *(["-p", "xdist"] if "-n" in args else [])]
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, *args,
+                           str(folder)], cwd=folder, capture_output=True, text=True, timeout=180, env=full_env)
 
 
 # --- a CLI server in a subprocess ---------------------------------------------------------
