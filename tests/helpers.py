@@ -292,10 +292,11 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool
 CHROMIUM = "/usr/bin/chromium"
 
 
-def launched_chromium(*args: str) -> Iterator[Any]:
-    """Headless Chromium through Playwright, for a module fixture (`yield from`). Needs Debian's `chromium`
-    (Playwright's own download cannot reach its host here): without it the tests are skipped, unless
-    EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it), where they fail."""
+def started_playwright() -> Iterator[Any]:
+    """Playwright, for the session fixture `playwright` (`yield from`): one per process, since its sync API
+    cannot run twice at once in a thread. Needs Debian's `chromium` (Playwright's own download cannot
+    reach its host here): without it the tests are skipped, unless EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets
+    it), where they fail."""
     import pytest
 
     problem = None
@@ -310,9 +311,14 @@ def launched_chromium(*args: str) -> Iterator[Any]:
             pytest.fail(f"EMMA_MOCK_REQUIRE_BROWSER=1 but {problem}", pytrace=False)
         pytest.skip(f"no browser: {problem}")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
-        yield browser
-        browser.close()
+        yield playwright
+
+
+def launched_chromium(playwright: Any, *args: str) -> Iterator[Any]:
+    """Headless Chromium with these command-line switches, for a fixture (`yield from`)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
+    yield browser
+    browser.close()
 
 
 # --- exported sessions, run as a user runs them ------------------------------------------
