@@ -31,7 +31,7 @@ def test_a_glob_matches_what_fnmatchcase_matches(glob, text):
 
 
 @pytest.mark.slow
-@settings(max_examples=10_000, deadline=None)
+@settings(max_examples=5000, deadline=None)
 @given(GLOBS, TEXTS)
 def test_a_glob_matches_what_fnmatchcase_matches_at_length(glob, text):
     assert glob_matches(text, glob) == fnmatchcase(text, glob)

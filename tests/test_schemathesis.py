@@ -15,7 +15,7 @@ without it the module errors out instead of being skipped.
 A second, smaller pass sends the API operations with no credentials and with wrong
 ones: every answer must be a documented 401 with `WWW-Authenticate`.
 
-A normal run tries 10 examples per operation; `-m slow` (which CI runs too) tries 100.
+A normal run tries 10 examples per operation; `-m slow` (which CI runs too) tries 50.
 Environment knobs for a deeper local run:
 `EMMA_MOCK_FUZZ_EXAMPLES` (examples per operation in the normal run, default 10) and
 `EMMA_MOCK_FUZZ_RANDOM=1` (a fresh random seed instead of the fixed derandomized one).
@@ -42,7 +42,7 @@ from mockserver.testing import MockServer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = int(os.environ.get("EMMA_MOCK_FUZZ_EXAMPLES", "10"))
-SLOW_EXAMPLES = 100  # `-m slow`
+SLOW_EXAMPLES = 50  # `-m slow`
 RANDOM = os.environ.get("EMMA_MOCK_FUZZ_RANDOM") == "1"
 # Accounts of the default fixture: 100 is the one whose credentials are sent; 101 exists but is not ours (403).
 OUR_ACCOUNT, OTHER_ACCOUNT = 100, 101
