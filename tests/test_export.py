@@ -99,8 +99,12 @@ def test_until_stops_after_that_entry_and_before_the_controls_after_it(client):
 
 def test_the_export_needs_the_admin_token_when_one_is_set():
     client = create_app(Config(admin_token="secret")).test_client()
-    assert client.get("/__admin/requests/export").status_code == 401
-    assert client.get("/__admin/requests/export", headers={"X-Admin-Token": "secret"}).status_code == 200
+    refused = client.get("/__admin/requests/export")
+    assert (refused.status_code, refused.json) == (401, {"error": "the control API needs the admin token: send it as "
+                                                                  "'X-Admin-Token' or 'Authorization: Bearer <token>'"})
+    exported = client.get("/__admin/requests/export", headers={"X-Admin-Token": "secret"})
+    assert exported.status_code == 200 and exported.content_type == "text/x-python; charset=utf-8"
+    assert exported.get_data(as_text=True).startswith('"""A replay of an emma-mock session')
 
 
 def test_the_session_starts_at_the_last_reset(client):
