@@ -370,7 +370,7 @@ DOCUMENT_DEPTH = 528  # a whole state (PUT /__admin/state, fixtures, db file) ho
 # gives up somewhere past 900, depending on the stack it is called from) to far beyond it.
 AT_THE_CAPS = [511, 512, 513, 527, 528, 529]
 NEAR_THE_LIMIT = [900, 930, 950, 970, 980, 990, 995, 999, 1000, 1001, 1009]
-SWEEP = [*range(508, 516), *range(524, 532), *range(900, 1010, 5)]  # every depth at the caps, every 5th at the limit
+SWEEP = [*range(508, 516), *range(524, 532), *range(900, 1010, 6)]  # every depth at the caps, every 6th at the limit
 
 
 @pytest.mark.parametrize("depths", [
