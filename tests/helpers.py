@@ -61,13 +61,23 @@ def big_fixture(folder: Path, touchpoints: int = 1500) -> Path:
     return path
 
 
-def run_pytest(folder: Path, source: str, *args: str,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run pytest on a user's test file (no conftest) in `folder`, as that user would."""
+def run_pytest(folder: Path, source: str, *args: str, env: dict[str, str] | None = None,
+               entry_point: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run pytest on a user's test file (no conftest) in `folder`, as that user would.
+
+    With `entry_point`, every installed plugin loads as pytest finds them, emma-mock's by its entry
+    point; otherwise only emma-mock's plugin (and xdist when `-n` is given) loads, named with -p, as in
+    a project that installs only emma-mock: the other plugins here (schemathesis, hypothesis,
+    playwright) take seconds to load.
+    """
     (folder / "test_user.py").write_text(textwrap.dedent(source))
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args, str(folder)],
-                          cwd=folder, capture_output=True, text=True, timeout=180,
-                          env={**os.environ, **(env or {})})
+    full_env = {**os.environ, **(env or {})}
+    plugins: list[str] = []
+    if not entry_point:
+        full_env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        plugins = ["-p", "mockserver.testing.pytest_plugin", *(["-p", "xdist"] if "-n" in args else [])]
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, *args,
+                           str(folder)], cwd=folder, capture_output=True, text=True, timeout=180, env=full_env)
 
 
 # --- a CLI server in a subprocess ---------------------------------------------------------
@@ -282,10 +292,11 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool
 CHROMIUM = "/usr/bin/chromium"
 
 
-def launched_chromium(*args: str) -> Iterator[Any]:
-    """Headless Chromium through Playwright, for a module fixture (`yield from`). Needs Debian's `chromium`
-    (Playwright's own download cannot reach its host here): without it the tests are skipped, unless
-    EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it), where they fail."""
+def started_playwright() -> Iterator[Any]:
+    """Playwright, for the session fixture `playwright` (`yield from`): one per process, since its sync API
+    cannot run twice at once in a thread. Needs Debian's `chromium` (Playwright's own download cannot
+    reach its host here): without it the tests are skipped, unless EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets
+    it), where they fail."""
     import pytest
 
     problem = None
@@ -300,9 +311,14 @@ def launched_chromium(*args: str) -> Iterator[Any]:
             pytest.fail(f"EMMA_MOCK_REQUIRE_BROWSER=1 but {problem}", pytrace=False)
         pytest.skip(f"no browser: {problem}")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
-        yield browser
-        browser.close()
+        yield playwright
+
+
+def launched_chromium(playwright: Any, *args: str) -> Iterator[Any]:
+    """Headless Chromium with these command-line switches, for a fixture (`yield from`)."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *args])
+    yield browser
+    browser.close()
 
 
 # --- exported sessions, run as a user runs them ------------------------------------------

@@ -210,10 +210,19 @@ def test_advancing_a_running_clock_freezes_it_ahead_of_real_time(client):
     assert abs((moment - expected).total_seconds()) < 5 and now["frozen"] is True
 
 
-@pytest.mark.parametrize("body", [{}, {"now": "tomorrow"}, {"now": "2030-01-01"}, {"advance_seconds": "5"},
-                                  {"advance_seconds": -1}, {"now": "2030-01-01T00:00:00", "advance_seconds": 1}])
-def test_bad_clock_requests_are_400(client, body):
-    assert client.put("/__admin/clock", json=body).status_code == 400
+ONE_OF = "send exactly one of 'now' (a date) or 'advance_seconds' (a number)"
+NOT_A_DATE = 'is not a date: use "@D:YYYY-MM-DDTHH:MM:SS" or ISO 8601 "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM]"'
+SECONDS = "'advance_seconds' must be a non-negative number of seconds"
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ({}, ONE_OF), ({"now": "tomorrow"}, f"'now': 'tomorrow' {NOT_A_DATE}"),
+    ({"now": "2030-01-01"}, f"'now': '2030-01-01' {NOT_A_DATE}"), ({"advance_seconds": "5"}, SECONDS),
+    ({"advance_seconds": -1}, SECONDS), ({"now": "2030-01-01T00:00:00", "advance_seconds": 1}, ONE_OF)])
+def test_bad_clock_requests_are_400(client, body, error):
+    response = client.put("/__admin/clock", json=body)
+    assert (response.status_code, response.json) == (400, {"error": error})
+    assert client.get("/__admin/clock").json["frozen"] is False  # nothing changed
 
 
 # --- rate limit ----------------------------------------------------------------------------
@@ -262,10 +271,17 @@ def test_unauthenticated_requests_are_not_counted(client, anonymous):
     assert client.get("/100/touchpoints").status_code == 200
 
 
-@pytest.mark.parametrize("body", [{}, {"requests": 0, "per_seconds": 1}, {"requests": 5}, {"requests": "5", "per_seconds": 1},
-                                  {"requests": 5, "per_seconds": 0}])
-def test_bad_rate_limits_are_400(client, body):
-    assert client.put("/__admin/rate-limit", json=body).status_code == 400
+REQUESTS = "'requests' must be a positive integer, at most 100000"
+PER_SECONDS = "'per_seconds' must be a number of seconds above 0 (at most 86400)"
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ({}, REQUESTS), ({"requests": 0, "per_seconds": 1}, REQUESTS), ({"requests": 5}, PER_SECONDS),
+    ({"requests": "5", "per_seconds": 1}, REQUESTS), ({"requests": 5, "per_seconds": 0}, PER_SECONDS)])
+def test_bad_rate_limits_are_400(client, body, error):
+    response = client.put("/__admin/rate-limit", json=body)
+    assert (response.status_code, response.json) == (400, {"error": error})
+    assert client.get("/100/touchpoints").status_code == 200  # no limit was set
 
 
 def test_reset_clears_journal_faults_clock_and_rate_limit(client):

@@ -209,8 +209,8 @@ REBIND_PAGE = """<!doctype html><html><body><script>
 
 
 @pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium("--host-resolver-rules=MAP rebind.test 127.0.0.1",
+def browser(playwright):
+    yield from launched_chromium(playwright, "--host-resolver-rules=MAP rebind.test 127.0.0.1",
                                  "--disable-features=" + ",".join(LOCAL_NETWORK_CHECKS))
 
 

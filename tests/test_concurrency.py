@@ -103,7 +103,7 @@ def test_concurrent_batch_creates_are_all_stored_with_unique_ids(mock, requests_
 
 @pytest.mark.slow
 def test_concurrent_batch_creates_long(mock):
-    _concurrent_creates(mock, 400)
+    _concurrent_creates(mock, 300)
 
 
 def _concurrent_creates(mock, requests_per_thread):
@@ -161,7 +161,7 @@ def test_each_id_is_deleted_exactly_once(mock, how_many):
 
 @pytest.mark.slow
 def test_each_id_is_deleted_exactly_once_long(mock):
-    _delete_race(mock, 1500)
+    _delete_race(mock, 600)
 
 
 def _delete_race(mock, how_many):
@@ -272,7 +272,7 @@ def test_cascade_deletes_while_touchpoints_are_added(mock, rounds):
 
 @pytest.mark.slow
 def test_cascade_deletes_while_touchpoints_are_added_long(mock):
-    _cascade(mock, 600)
+    _cascade(mock, 300)
 
 
 def _cascade(mock, rounds):

@@ -4,13 +4,14 @@ import os
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
 
 from mockserver.serving.console import MAX_TARGET, ConsoleLog, request_line
 
-from helpers import DEMO_AUTH, CLIServer, basic
+from helpers import DEMO_AUTH, CLIServer, basic, wait_until
 
 LINE = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  "
 
@@ -93,17 +94,24 @@ def test_closing_the_console_writes_what_is_queued_and_ends_its_thread():
 def test_the_cli_stops_promptly_with_a_console_nobody_reads(signal_name):
     """Stdout a full pipe nobody reads: the console's blocked write must not hold up the stop (nor the
     last line the CLI prints on the way out)."""
+    import glob
     import http.client
     import signal
+
+    def blocked_writing() -> bool:  # a thread of the server waits in the kernel for room in a pipe
+        return any(Path(wchan).read_text().endswith("pipe_write")
+                   for wchan in glob.glob(f"/proc/{server.pid}/task/*/wchan"))
 
     with CLIServer() as server:
         host, port = server.url.removeprefix("http://").rsplit(":", 1)
         conn = http.client.HTTPConnection(host, int(port), timeout=10)
         target = "/100/touchpoints/300?x=" + "a" * 250  # long lines fill the pipe fast
-        for _ in range(3000):
+        for sent in range(3000):
             conn.request("GET", target, headers=basic(*DEMO_AUTH))
             conn.getresponse().read()
-        time.sleep(0.3)  # the console's thread is now blocked on the full pipe
+            if sent % 100 == 99 and wait_until(blocked_writing, timeout=0.5):
+                break
+        assert wait_until(blocked_writing), "the console's thread never blocked on the full pipe"
         started = time.monotonic()
         server.process.send_signal(getattr(signal, signal_name))
         code = server.process.wait(timeout=20)

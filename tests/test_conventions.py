@@ -23,9 +23,16 @@ def test_unknown_credentials_are_401(anonymous, user, password):
     assert response.headers["WWW-Authenticate"] == 'Basic realm="Emma API"'
 
 
+AUTH_REQUIRED = {"error": "authentication required: HTTP Basic with your public API key as the user name and "
+                          "your private key as the password"}
+NOT_YOURS = {"error": "these API keys belong to account 101, not to account 100"}
+
+
 def test_malformed_authorization_header_is_401(anonymous):
     for header in ("Basic !!!notbase64", "Bearer abc", "Basic " + base64.b64encode(b"nocolon").decode(), "garbage"):
-        assert anonymous.get("/100/touchpoints", headers={"Authorization": header}).status_code == 401
+        response = anonymous.get("/100/touchpoints", headers={"Authorization": header})
+        assert (response.status_code, response.json) == (401, AUTH_REQUIRED), header
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="Emma API"'
 
 
 def test_another_accounts_keys_are_403(other):
@@ -35,11 +42,12 @@ def test_another_accounts_keys_are_403(other):
 
 
 def test_auth_comes_before_404_405_and_400(anonymous, other):
-    assert anonymous.get("/100/no/such/path").status_code == 401
-    assert anonymous.patch("/100/touchpoints").status_code == 401
-    assert anonymous.post("/100/touchpoints", data="{not json").status_code == 401
-    assert other.get("/100/touchpoints/999999").status_code == 403
-    assert other.post("/100/touchpoints", data="{not json").status_code == 403
+    for response in (anonymous.get("/100/no/such/path"), anonymous.patch("/100/touchpoints"),
+                     anonymous.post("/100/touchpoints", data="{not json")):
+        assert (response.status_code, response.json) == (401, AUTH_REQUIRED), response.request.path
+        assert response.headers["WWW-Authenticate"] == 'Basic realm="Emma API"'
+    for response in (other.get("/100/touchpoints/999999"), other.post("/100/touchpoints", data="{not json")):
+        assert (response.status_code, response.json) == (403, NOT_YOURS), response.request.path
 
 
 def test_unknown_account_is_401_or_403_with_auth_and_404_without(anonymous, client):
@@ -56,11 +64,11 @@ def test_unknown_account_is_401_or_403_with_auth_and_404_without(anonymous, clie
 
 def test_body_is_json_whatever_the_content_type(client):
     body = '{"type_name": "t1", "display_name": "T1"}'
-    assert client.post("/100/touchpoints", data=body, content_type="text/plain").status_code == 200
-    response = client.post("/100/touchpoints", data=body.replace("t1", "t2").replace("T1", "T2"))
-    assert response.status_code == 200, response.json
-    assert client.post("/100/touchpoints", data=body.replace("t1", "t3"),
-                       content_type="application/x-www-form-urlencoded").status_code == 200
+    for name, content_type in (("t1", "text/plain"), ("t2", None), ("t3", "application/x-www-form-urlencoded")):
+        response = client.post("/100/touchpoints", data=body.replace("t1", name), content_type=content_type)
+        assert response.status_code == 200, response.json
+        assert (response.json["type_name"], response.json["display_name"]) == (name, "T1"), content_type
+    assert [t["type_name"] for t in client.get("/100/touchpoints").json][-3:] == ["t1", "t2", "t3"]
 
 
 @pytest.mark.parametrize("raw", ["{not json", "", "   ", '{"type_name": NaN, "display_name": "x"}',
@@ -117,8 +125,11 @@ def test_trailing_slash_is_accepted(client):
 
 
 def test_success_is_200_for_every_verb(client):
-    assert client.post("/100/touchpoints", json={"type_name": "a", "display_name": "A"}).status_code == 200
-    assert client.put("/100/touchpoints/300", json={"type_name": "b", "display_name": "B"}).status_code == 200
+    created = client.post("/100/touchpoints", json={"type_name": "a", "display_name": "A"})
+    assert created.status_code == 200 and (created.json["type_name"], created.json["display_name"]) == ("a", "A")
+    updated = client.put("/100/touchpoints/300", json={"type_name": "b", "display_name": "B"})
+    assert updated.status_code == 200
+    assert (updated.json["touchpoint_type_id"], updated.json["type_name"], updated.json["display_name"]) == (300, "b", "B")
     response = client.delete("/100/touchpoints/300")
     assert response.status_code == 200 and response.data == b"true"
 
@@ -171,7 +182,9 @@ def test_huge_paging_values_are_integers_too(client, query):
 
 
 def test_unknown_query_parameters_are_ignored(client):
-    assert client.get("/100/touchpoints?foo=bar").status_code == 200
+    response = client.get("/100/touchpoints?foo=bar")
+    assert response.status_code == 200 and response.json == client.get("/100/touchpoints").json
+    assert [t["touchpoint_type_id"] for t in response.json] == [300, 200]
 
 
 def test_member_touchpoints_page_and_count(client):

@@ -211,12 +211,12 @@ def _kill_rounds(tmp_path: Path, kills: int, seed: int) -> Ledger:
 
 
 def test_sigkill_under_write_load_loses_no_acknowledged_write(tmp_path):
-    _kill_rounds(tmp_path, kills=5, seed=20261128)
+    _kill_rounds(tmp_path, kills=3, seed=20261128)
 
 
 @pytest.mark.slow
 def test_sigkill_under_write_load_many_times(tmp_path):
-    _kill_rounds(tmp_path, kills=40, seed=7)
+    _kill_rounds(tmp_path, kills=12, seed=7)
 
 
 # --- files that do not load ---------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Needs Debian's `chromium` at /usr/bin/chromium (Playwright's own download cannot
 reach its host here). Without it these tests are skipped, unless
-EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it): then they fail. One browser and one
-server per module; each test gets a fresh page on a freshly reset mock, and
+EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it): then they fail. One browser per worker
+(`browser` in conftest.py) and one server per module; each test gets a fresh page on a freshly reset mock, and
 fails when the page logged an error or asked any other host for anything.
 
 Screenshots go to a temporary folder. `EMMA_MOCK_REFRESH_SCREENSHOT=1` makes the first-screen test
@@ -21,16 +21,11 @@ import requests
 
 from mockserver.testing import MockServer
 
-from helpers import launched_chromium, raw_request, replay
+from helpers import raw_request, replay
 
 ROOT = Path(__file__).resolve().parent.parent
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
 LIVE = 3000  # ms: "within about a second", with room for a loaded machine
-
-
-@pytest.fixture(scope="module")
-def browser():
-    yield from launched_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -550,8 +545,9 @@ def test_the_copied_test_of_every_journal_entry_of_a_session_passes_when_run(pag
         entry.locator("summary").click()
         page.evaluate("navigator.clipboard.writeText('')")
         entry.locator("button.copy-pytest").click()
-        page.wait_for_function("async () => (await navigator.clipboard.readText()) !== ''", timeout=LIVE)
-        modules[f"test_copied_{shown}.py"] = page.evaluate("navigator.clipboard.readText()")
+        # Read in a loop from here: a function returning a promise is truthy to wait_for_function at once.
+        modules[f"test_copied_{shown}.py"] = eventually(lambda: page.evaluate("navigator.clipboard.readText()"))
+        assert modules[f"test_copied_{shown}.py"].startswith('"""A replay of an emma-mock session'), shown
     result = replay(tmp_path, modules)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(entries)} passed" in result.stdout, result.stdout

@@ -25,7 +25,7 @@ from test_dashboard_browser import LIVE, eventually, open_page
 
 from helpers import raw_request
 
-browser, server, page = browser_tests.browser, browser_tests.server, browser_tests.page  # the same fixtures
+server, page = browser_tests.server, browser_tests.page  # the same fixtures (`browser`: conftest.py)
 SHELLS = [shell for shell in ("bash", "sh") if shutil.which(shell)]
 STUB = """#!/bin/sh
 printf '%s\\0' "$@" > "$CURL_ARGV"

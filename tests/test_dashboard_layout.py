@@ -10,7 +10,7 @@ import requests
 import test_dashboard_browser as browser_tests
 from test_dashboard_browser import LIVE, Watched
 
-browser, server = browser_tests.browser, browser_tests.server  # the same fixtures
+server = browser_tests.server  # the same fixture (`browser`: conftest.py)
 
 CONTROLS = ["#reset", "#controls-panel >> text=Reset to fixtures", "#download-state", "label[for=upload-state]",
             "#freeze-at", "#freeze-form button", "#advance-by", "#advance-form button", "#unfreeze",

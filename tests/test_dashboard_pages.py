@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-import test_dashboard_browser as browser_tests
 from flask import request as flask_request
 from test_dashboard_browser import LIVE, eventually, open_page
 
 from mockserver import MockServer
-
-browser = browser_tests.browser  # the browser tests' own fixture
 
 
 def test_accounts_and_their_data_are_read_a_page_at_a_time(anonymous):

@@ -25,7 +25,7 @@ from mockserver.wire import mock_of
 
 from helpers import DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, basic, replay
 
-SESSIONS = 3  # random sessions per run: one pytest subprocess each, a few seconds in all
+SESSIONS = 3  # random sessions per run, replayed by one pytest subprocess (each test on a freshly reset mock)
 STEPS = 45  # requests and controls per session
 
 
@@ -99,8 +99,12 @@ def test_until_stops_after_that_entry_and_before_the_controls_after_it(client):
 
 def test_the_export_needs_the_admin_token_when_one_is_set():
     client = create_app(Config(admin_token="secret")).test_client()
-    assert client.get("/__admin/requests/export").status_code == 401
-    assert client.get("/__admin/requests/export", headers={"X-Admin-Token": "secret"}).status_code == 200
+    refused = client.get("/__admin/requests/export")
+    assert (refused.status_code, refused.json) == (401, {"error": "the control API needs the admin token: send it as "
+                                                                  "'X-Admin-Token' or 'Authorization: Bearer <token>'"})
+    exported = client.get("/__admin/requests/export", headers={"X-Admin-Token": "secret"})
+    assert exported.status_code == 200 and exported.content_type == "text/x-python; charset=utf-8"
+    assert exported.get_data(as_text=True).startswith('"""A replay of an emma-mock session')
 
 
 def test_the_session_starts_at_the_last_reset(client):
@@ -401,13 +405,14 @@ def test_random_sessions_replay_on_a_fresh_mock_and_fail_on_other_fixtures(tmp_p
             modules[f"test_session_{index}.py"] = response.text
             assert "Everything in the session is replayed." in response.text, response.text[:2000]
             assert "with pytest.raises(requests.ConnectionError):  # the connection was dropped" in response.text
-    for name, module in modules.items():
+    for module in modules.values():
         only_replays(module)
-        folder = tmp_path / name.removesuffix(".py")
-        folder.mkdir()
-        result = replay(folder, {name: module})
-        assert result.returncode == 0, f"seed {seed}, {name}:\n{result.stdout[-6000:]}\n{module}"
-        assert "1 passed" in result.stdout
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    result = replay(folder, modules, "-rA")
+    assert result.returncode == 0, f"seed {seed}:\n{result.stdout[-6000:]}\n{modules}"
+    assert all(f"PASSED {name}::test_session" in result.stdout for name in modules), result.stdout
+    assert f"{SESSIONS} passed" in result.stdout
 
     changed = tmp_path / "changed.json"
     changed.write_text(json.dumps(CHANGED))

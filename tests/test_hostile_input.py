@@ -366,14 +366,26 @@ REQUEST_DEPTH = 512  # API bodies may nest this deep; deeper is 400 "nested too 
 DOCUMENT_DEPTH = 528  # a whole state (PUT /__admin/state, fixtures, db file) holds the same records a bit deeper
 
 
+# Each side of both caps, and across the interpreter's recursion limit (1,000 frames: json.loads
+# gives up somewhere past 900, depending on the stack it is called from) to far beyond it.
+AT_THE_CAPS = [511, 512, 513, 527, 528, 529]
+NEAR_THE_LIMIT = [900, 930, 950, 970, 980, 990, 995, 999, 1000, 1001, 1009]
+SWEEP = [*range(508, 516), *range(524, 532), *range(900, 1010, 6)]  # every depth at the caps, every 6th at the limit
+
+
+@pytest.mark.parametrize("depths", [
+    pytest.param([*AT_THE_CAPS, *NEAR_THE_LIMIT, 5_000], id="sampled"),
+    pytest.param([*SWEEP, 5_000], id="sweep", marks=pytest.mark.slow),
+])
 @pytest.mark.parametrize("db", [False, True], ids=["memory", "db"])
-def test_nesting_at_the_cap_and_near_the_recursion_limit_never_breaks_a_later_read(tmp_path, db):
+def test_nesting_at_the_cap_and_near_the_recursion_limit_never_breaks_a_later_read(tmp_path, db, depths):
     """Depths around the caps (512 levels for a body, 528 for a state) and past the recursion limit.
 
     A body the API accepts must be storable and readable back from everywhere
     (lists, state, journal, the db file after a restart), and one it refuses
     must not poison the journal or the file. The server is a subprocess, so
     this process may raise its own recursion limit to read the answers.
+    The normal run samples the depths that decide; the sweep (`slow`) tries them all.
     """
     import sys
 
@@ -382,7 +394,6 @@ def test_nesting_at_the_cap_and_near_the_recursion_limit_never_breaks_a_later_re
     from helpers import CLIServer
 
     args = ("--db", str(tmp_path / "state.json")) if db else ()
-    depths = [*range(508, 516), *range(524, 532), *range(900, 1010, 3), 5_000]
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(20_000)
     tried = accepted = 0

@@ -39,10 +39,14 @@ def test_list_members_in_id_order_with_paging_and_count(client):
 
 
 def test_unknown_member_and_email_are_404(client):
-    assert client.get("/100/members/999").status_code == 404
-    assert client.get("/100/members/666").status_code == 404  # account 101's member
-    assert client.get("/100/members/email/nobody@example.com").status_code == 404
-    assert client.get("/100/members/email/carol.white@example.org").status_code == 404
+    for path, error in (("/100/members/999", "no member with id 999 in account 100"),
+                        ("/100/members/666", "no member with id 666 in account 100"),  # account 101's member
+                        ("/100/members/email/nobody@example.com",
+                         "no member with email 'nobody@example.com' in account 100"),
+                        ("/100/members/email/carol.white@example.org",  # account 101's member
+                         "no member with email 'carol.white@example.org' in account 100")):
+        response = client.get(path)
+        assert (response.status_code, response.json) == (404, {"error": error}), path
 
 
 def test_delete_member_takes_the_members_touchpoints_too(client):

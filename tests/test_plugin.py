@@ -4,11 +4,13 @@ import json
 import helpers
 
 
-def run_pytest(tmp_path, source, *args):
-    return helpers.run_pytest(tmp_path, source, *args, env={"PORTS_FILE": str(tmp_path / "ports.txt")})
+def run_pytest(tmp_path, source, *args, entry_point=False):
+    return helpers.run_pytest(tmp_path, source, *args, env={"PORTS_FILE": str(tmp_path / "ports.txt")},
+                              entry_point=entry_point)
 
 
 def test_a_users_test_file_gets_the_fixtures_with_no_conftest(tmp_path):
+    """Every plugin installed here loads, emma-mock's by its entry point; the other tests name it with -p."""
     result = run_pytest(tmp_path, """
         import requests
 
@@ -23,7 +25,7 @@ def test_a_users_test_file_gets_the_fixtures_with_no_conftest(tmp_path):
 
         def test_session_server_is_shared(emma_mock_server, emma_mock):
             assert emma_mock_server is emma_mock
-    """)
+    """, entry_point=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 passed" in result.stdout
 
@@ -47,7 +49,8 @@ def test_a_failing_user_test_fails(tmp_path):
         def test_wrong(emma_mock):
             assert emma_mock.session.get(f"{emma_mock.base_url}/touchpoints/999").status_code == 200
     """)
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 failed" in result.stdout and "assert 404 == 200" in result.stdout, result.stdout
 
 
 def test_each_xdist_worker_gets_its_own_server(tmp_path):

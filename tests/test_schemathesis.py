@@ -15,8 +15,9 @@ without it the module errors out instead of being skipped.
 A second, smaller pass sends the API operations with no credentials and with wrong
 ones: every answer must be a documented 401 with `WWW-Authenticate`.
 
-Environment knobs for a deeper local run (CI uses the defaults):
-`EMMA_MOCK_FUZZ_EXAMPLES` (examples per operation, default 25) and
+A normal run tries 10 examples per operation; `-m slow` (which CI runs too) tries 50.
+Environment knobs for a deeper local run:
+`EMMA_MOCK_FUZZ_EXAMPLES` (examples per operation in the normal run, default 10) and
 `EMMA_MOCK_FUZZ_RANDOM=1` (a fresh random seed instead of the fixed derandomized one).
 """
 from __future__ import annotations
@@ -40,7 +41,8 @@ from mockserver.control.openapi import document
 from mockserver.testing import MockServer
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = int(os.environ.get("EMMA_MOCK_FUZZ_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("EMMA_MOCK_FUZZ_EXAMPLES", "10"))
+SLOW_EXAMPLES = 50  # `-m slow`
 RANDOM = os.environ.get("EMMA_MOCK_FUZZ_RANDOM") == "1"
 # Accounts of the default fixture: 100 is the one whose credentials are sent; 101 exists but is not ours (403).
 OUR_ACCOUNT, OTHER_ACCOUNT = 100, 101
@@ -72,10 +74,7 @@ def _aim_at_our_account(case) -> None:
         case.path_parameters["account_id"] = OUR_ACCOUNT
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
-          suppress_health_check=list(HealthCheck))
-def test_the_live_server_conforms_to_its_openapi_document(case, live):
+def _conforms(case, live) -> None:
     live.reset()
     _aim_at_our_account(case)
     api = not case.path.startswith("/__admin")
@@ -83,6 +82,21 @@ def test_the_live_server_conforms_to_its_openapi_document(case, live):
                                       timeout=30)
     CASES[case.operation.label] += 1
     STATUSES[response.status_code] += 1
+
+
+@schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_the_live_server_conforms_to_its_openapi_document(case, live):
+    _conforms(case, live)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@settings(max_examples=SLOW_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_the_live_server_conforms_to_its_openapi_document_at_length(case, live):
+    _conforms(case, live)
 
 
 api_schema = schema.exclude(path_regex=r"^/__admin")

@@ -306,7 +306,9 @@ def test_the_admin_token_from_the_environment_guards_the_cli():
 
 def test_without_a_token_the_control_api_is_open():
     with MockServer(port=0) as server:
-        assert requests.get(server.url + "/__admin/state", timeout=10).status_code == 200
+        response = requests.get(server.url + "/__admin/state", timeout=10)
+        assert response.status_code == 200 and response.json() == server.state()
+        assert [a["account_id"] for a in response.json()["accounts"]] == [100, 101]
 
 
 # --- fixtures are only read ----------------------------------------------------------------------------

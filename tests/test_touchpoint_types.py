@@ -49,6 +49,9 @@ def test_create_refuses_a_type_name_already_used_in_the_account(client):
 def test_type_names_are_compared_exactly(client):
     response = client.post("/100/touchpoints", json={"type_name": "Visited_Website", "display_name": "Case"})
     assert response.status_code == 200
+    assert response.json["type_name"] == "Visited_Website" and response.json["touchpoint_type_id"] not in (200, 300)
+    names = [t["type_name"] for t in client.get("/100/touchpoints").json]
+    assert names.count("visited_website") == 1 and names.count("Visited_Website") == 1
 
 
 def test_the_same_type_name_may_exist_in_another_account(other):
@@ -96,9 +99,16 @@ def test_update_refuses_another_types_name(client):
 
 
 def test_update_requires_both_fields_and_an_existing_type(client):
-    assert client.put("/100/touchpoints/200", json={"type_name": "only_name"}).status_code == 400
-    assert client.put("/100/touchpoints/200", json={"display_name": "Only display"}).status_code == 400
-    assert client.put("/100/touchpoints/424242", json={"type_name": "a", "display_name": "A"}).status_code == 404
+    for path, body, status, error in (
+            ("/100/touchpoints/200", {"type_name": "only_name"}, 400,
+             "'display_name' is required and must be a non-empty string"),
+            ("/100/touchpoints/200", {"display_name": "Only display"}, 400,
+             "'type_name' is required and must be a non-empty string"),
+            ("/100/touchpoints/424242", {"type_name": "a", "display_name": "A"}, 404,
+             "no touchpoint type with id 424242 in account 100")):
+        response = client.put(path, json=body)
+        assert (response.status_code, response.json) == (status, {"error": error}), body
+    assert client.get("/100/touchpoints/200").json["type_name"] == "purchased_tickets"  # unchanged
 
 
 def test_delete_removes_the_type_and_its_touchpoints(client):

@@ -49,8 +49,12 @@ def test_email_matches_case_insensitively(client):
 
 
 def test_member_id_and_email_may_both_name_the_same_member(client):
-    assert create(client, {"member_id": 444, "email": "ann.smith@example.com",
-                           "touchpoint_type_id": 300, "type_name": "visited_website"}).status_code == 200
+    response = create(client, {"member_id": 444, "email": "ann.smith@example.com",
+                               "touchpoint_type_id": 300, "type_name": "visited_website"})
+    assert response.status_code == 200
+    [stored] = response.json
+    assert (stored["member_id"], stored["touchpoint_type_id"], stored["account_id"]) == (444, 300, 100)
+    assert client.get(f"/100/touchpoints/members/touchpoints/{stored['touchpoint_id']}").json == stored
 
 
 def test_batch_size_is_one_to_ten(client):
