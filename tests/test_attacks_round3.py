@@ -22,7 +22,7 @@ from mockserver.testing import MockServer
 
 from helpers import raw_request, replay
 
-browser, server, page = browser_tests.browser, browser_tests.server, browser_tests.page  # the same fixtures
+server, page = browser_tests.server, browser_tests.page  # the same fixtures (browser: conftest.py)
 stub = copies.stub
 
 ACCOUNT = 2001
