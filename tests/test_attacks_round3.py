@@ -14,7 +14,7 @@ import pytest
 import requests
 import test_dashboard_browser as browser_tests
 import test_dashboard_copies as copies
-from test_dashboard_browser import LIVE
+from test_dashboard_browser import LIVE, poll_now
 from test_dashboard_copies import run_pasted
 
 from mockserver.contract import capture, cli
@@ -22,7 +22,7 @@ from mockserver.testing import MockServer
 
 from helpers import raw_request, replay
 
-server, page = browser_tests.server, browser_tests.page  # the same fixtures (browser: conftest.py)
+server, tab, page = browser_tests.server, browser_tests.tab, browser_tests.page  # the same fixtures (browser: conftest.py)
 stub = copies.stub
 
 ACCOUNT = 2001
@@ -167,6 +167,7 @@ def test_a_copied_curl_line_holds_nothing_a_terminal_acts_on_when_pasted(page, s
     body = "\x15touch pwned #\x1b[201~\r\t\x7f\u009b2J".encode()
     raw_request(server.url, b"POST /100/touchpoints HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
                 + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     entry.locator("summary").click()

@@ -3,8 +3,14 @@
 Needs Debian's `chromium` at /usr/bin/chromium (Playwright's own download cannot
 reach its host here). Without it these tests are skipped, unless
 EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it): then they fail. One browser per worker
-(`browser` in conftest.py) and one server per module; each test gets a fresh page on a freshly reset mock, and
-fails when the page logged an error or asked any other host for anything.
+(`browser` in conftest.py) and one server per module; each test gets a freshly loaded page on a freshly reset
+mock, and fails when the page logged an error or asked any other host for anything. The `page` fixture loads
+it again in one tab kept for the module (a new tab costs a new renderer process, the largest part of these
+tests' CPU); tests that need a tab of their own open one with `open_page`.
+
+The page looks for changes every POLL_MS. Its timers run on Playwright's clock, which runs at real speed
+unless told otherwise: after a change made elsewhere, `poll_now` brings the next poll forward instead of
+waiting it out. test_a_request_from_any_client_appears_live_with_the_data_it_changed waits for the real poll.
 
 Screenshots go to a temporary folder. `EMMA_MOCK_REFRESH_SCREENSHOT=1` makes the first-screen test
 also write the README's docs/dashboard.png (then commit it); a normal run never touches it.
@@ -26,6 +32,7 @@ from helpers import raw_request, replay
 ROOT = Path(__file__).resolve().parent.parent
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
 LIVE = 3000  # ms: "within about a second", with room for a loaded machine
+POLL_MS = 600  # as in mockserver/control/dashboard/dashboard.js
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +47,10 @@ class Watched:
     def __init__(self, context, origin: str, allowed_errors: tuple[str, ...] = ()):
         self.context = context
         self.page = context.new_page()
+        self.allowed_errors = allowed_errors
         self.problems: list[str] = []
         self.elsewhere: list[str] = []
-        self.page.on("console", lambda m: self._console(m, allowed_errors))
+        self.page.on("console", lambda m: self._console(m, self.allowed_errors))
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         self.page.on("request", lambda r: None if r.url.startswith((origin + "/", "blob:", "data:"))
                      else self.elsewhere.append(r.url))
@@ -56,23 +64,49 @@ class Watched:
         assert self.elsewhere == [], "the page asked another host"
 
 
-def open_page(browser, url: str, allowed_errors: tuple[str, ...] = (), wait_ready: bool = True) -> Watched:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True,
-                                  permissions=["clipboard-read", "clipboard-write"])
-    watched = Watched(context, url, allowed_errors)
+def load(watched: Watched, url: str, wait_ready: bool = True) -> None:
     watched.page.goto(url + "/")
     if wait_ready:
         watched.page.wait_for_selector("body[data-ready=true]", timeout=10_000)
+
+
+def open_page(browser, url: str, allowed_errors: tuple[str, ...] = (), wait_ready: bool = True,
+              clock: bool = True) -> Watched:
+    """The dashboard in a tab of its own; with `clock`, its timers on Playwright's clock (see `poll_now`)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True,
+                                  permissions=["clipboard-read", "clipboard-write"])
+    watched = Watched(context, url, allowed_errors)
+    if clock:
+        watched.page.clock.install()
+    load(watched, url, wait_ready)
     return watched
 
 
-@pytest.fixture
-def page(browser, server):
-    server.reset()
-    watched = open_page(browser, server.url)
-    yield watched.page
+def poll_now(page) -> None:
+    """Every timer of the page due within POLL_MS fires now: its next poll (a poll under way finishes first),
+    the pause after typing into the journal filter."""
+    page.clock.run_for(POLL_MS)
+
+
+@pytest.fixture(scope="module")
+def tab(browser, server):
+    """One tab for the module's `page` tests, closed with the module."""
+    watched = open_page(browser, server.url, wait_ready=False)
+    yield watched
     watched.context.close()
-    watched.check()
+
+
+@pytest.fixture
+def page(tab, server):
+    """The dashboard, loaded afresh on a freshly reset mock (routes and findings of the test before cleared)."""
+    server.reset()
+    tab.problems.clear()
+    tab.elsewhere.clear()
+    load(tab, server.url)
+    yield tab.page
+    tab.page.unroute_all(behavior="ignoreErrors")
+    tab.page.goto("about:blank")  # nothing polls between tests
+    tab.check()
 
 
 def eventually(check, timeout: float = LIVE / 1000):
@@ -121,7 +155,7 @@ def test_the_page_is_small_and_opens_fast(browser, server):
     weight = sum(len(requests.get(server.url + path, timeout=5).content)
                  for path in ("/", "/__dashboard/dashboard.css", "/__dashboard/dashboard.js"))
     assert weight < 100_000
-    watched = open_page(browser, server.url, wait_ready=False)
+    watched = open_page(browser, server.url, wait_ready=False, clock=False)  # the page's own performance.now()
     watched.page.wait_for_selector("#accounts table", timeout=10_000)
     opened = watched.page.evaluate("performance.now()")
     assert opened < 5000, f"first screen after {opened:.0f} ms"
@@ -140,6 +174,7 @@ def test_a_request_from_any_client_appears_live_with_the_data_it_changed(page, s
 
 def test_an_entry_opens_to_both_sides_and_its_curl_reproduces_it(page, server):
     requests.get(server.base_url + "/touchpoints/300", params={"start": "0"}, auth=server.auth, timeout=5)
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     entry.locator("summary").click()
@@ -177,6 +212,7 @@ def test_copy_as_a_pytest_test_copies_the_servers_export_up_to_that_entry(page, 
     page.route("**/__admin/requests/export*", export)
     requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)
     requests.get(server.base_url + "/members", auth=server.auth, timeout=5)
+    poll_now(page)
     page.wait_for_selector("#journal li:nth-child(2)", timeout=LIVE)
     entry = page.locator("#journal li").nth(1)  # the older one: the export stops at it
     entry.locator("summary").click()
@@ -202,6 +238,7 @@ def test_a_refused_export_is_shown_with_the_servers_words_and_nothing_is_copied(
                lambda route: route.fulfill(status=status, content_type=content_type, body=body))
     page.evaluate("navigator.clipboard.writeText('before')")
     requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)
+    poll_now(page)
     entry = _open_first_entry(page)
     entry.locator("button.copy-pytest").click()
     entry.locator(f".copy-error:text('{shown}')").wait_for(timeout=LIVE)
@@ -232,6 +269,7 @@ def test_download_session_as_a_test_saves_the_whole_export_as_sent(page, server,
 
 def test_markup_sent_by_a_client_is_shown_as_text(page, server):
     requests.get(server.url + '/100/<img src=x onerror="window.pwned=1">', auth=server.auth, timeout=5)
+    poll_now(page)
     page.wait_for_selector("#journal li", timeout=LIVE)
     assert page.locator("#journal img").count() == 0
     assert "<img src=x" in page.text_content("#journal")
@@ -242,9 +280,11 @@ def test_reset_is_reflected_by_every_open_page(page, browser, server):
     other = open_page(browser, server.url)
     requests.post(server.base_url + "/touchpoints", auth=server.auth, timeout=5,
                   json={"type_name": "temp", "display_name": "Temp"})
+    poll_now(other.page)
     other.page.wait_for_selector("#types :text('temp')", timeout=LIVE)
     page.click("#reset")
     assert eventually(lambda: all(t["type_name"] != "temp" for t in server.state()["touchpoint_types"]))
+    poll_now(other.page)  # the page that reset polls at once
     for shown in (page, other.page):
         shown.wait_for_selector("#types :text('temp')", state="detached", timeout=LIVE)
         shown.wait_for_selector("#journal li", state="detached", timeout=LIVE)
@@ -385,21 +425,26 @@ def test_the_journal_filter_shows_what_the_control_api_filter_matches_and_keeps_
     requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)
     requests.get(server.base_url + "/members/444", auth=server.auth, timeout=5)
     requests.get(server.base_url + "/members/999", auth=server.auth, timeout=5)
+    poll_now(page)
     page.wait_for_selector("#journal li:nth-child(3)", timeout=LIVE)
     page.fill("#filter-path", "/100/members/*")
+    poll_now(page)  # the filter waits for typing to pause
     shown_count(page, 2)
     assert _shown_paths(page) == ["/100/members/999", "/100/members/444"]
     page.fill("#filter-status", "404")
+    poll_now(page)
     shown_count(page, 1)
     assert _shown_paths(page) == ["/100/members/999"]
     requests.get(server.base_url + "/members/444", auth=server.auth, timeout=5)  # 200: not shown
     requests.get(server.base_url + "/touchpoints/1", auth=server.auth, timeout=5)  # 404, other path: not shown
     requests.get(server.base_url + "/members/998", auth=server.auth, timeout=5)  # matches, sent last: shown
+    poll_now(page)
     page.wait_for_selector("#journal li .path:text('/100/members/998')", timeout=LIVE)
     assert _shown_paths(page) == ["/100/members/998", "/100/members/999"]
     page.fill("#filter-status", "")
     page.fill("#filter-path", "")
     page.fill("#filter-method", "post")  # any case, as the control API takes it
+    poll_now(page)
     shown_count(page, 0)
     page.wait_for_selector("#journal-empty:text('No request matches the filter')", timeout=LIVE)
     page.click("#filter-clear")
@@ -411,9 +456,11 @@ def test_a_bad_journal_filter_says_why_beside_it(browser, server):
     watched = open_page(browser, server.url, allowed_errors=("status of 400",))
     page = watched.page
     page.fill("#filter-status", "soon")
+    poll_now(page)
     page.wait_for_selector("#filter-error:text('three-digit')", timeout=LIVE)
     page.fill("#filter-status", "")
     page.fill("#filter-path", "/" + "x" * 300)  # past the server's limit: its 400 is shown
+    poll_now(page)
     page.wait_for_selector("#filter-error:text('at most 256 characters')", timeout=LIVE)
     watched.context.close()
     watched.check()
@@ -427,6 +474,7 @@ def test_an_entry_opens_in_try_it_and_sends_the_same_request_again(browser, serv
     requests.post(server.url + "/101/touchpoints", params={"x": "a b", "y": ["1", "2"]}, data=sent,
                   headers={"Content-Type": "application/json"}, auth=("other-public-key", "other-private-key"),
                   timeout=5)
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     entry.locator("summary").click()
@@ -454,6 +502,7 @@ def test_an_entry_sent_without_credentials_opens_in_try_it_without_them(browser,
     watched = open_page(browser, server.url, allowed_errors=("status of 401",))
     page = watched.page
     requests.get(server.url + "/100/touchpoints", timeout=5)
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     entry.locator("summary").click()
@@ -518,10 +567,13 @@ def test_a_fault_the_server_refuses_shows_its_message_beside_the_form_and_never_
 def test_the_journal_says_which_clock_its_times_follow(page, server):
     page.wait_for_selector("#journal-clock:text('real time')", timeout=LIVE)
     server._admin("PUT", "clock", json={"now": "@D:2030-01-02T03:04:05"})
+    poll_now(page)
     page.wait_for_selector("#journal-clock:text('frozen now at @D:2030-01-02T03:04:05')", timeout=LIVE)
     requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)
+    poll_now(page)
     page.wait_for_selector("#journal li time:text('2030-01-02 03:04:05')", timeout=LIVE)
     server._admin("DELETE", "clock")
+    poll_now(page)
     page.wait_for_selector("#journal-clock:text('real time')", timeout=LIVE)
 
 
@@ -538,6 +590,7 @@ def test_the_copied_test_of_every_journal_entry_of_a_session_passes_when_run(pag
     session.get(server.base_url + "/members", auth=server.auth, timeout=5)
     session.get(server.base_url + "/members", auth=server.auth, timeout=5)
     entries = server.requests()
+    poll_now(page)
     page.wait_for_selector(f"#journal li:nth-child({len(entries)})", timeout=LIVE)
     modules = {}
     for shown in range(len(entries)):  # newest first on the page
@@ -561,6 +614,7 @@ def test_an_entry_with_dot_segments_is_not_sent_from_try_it_as_another_path(brow
     raw_request(server.url, b"POST /100/touchpoints/../../__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
     server.add_fault(path="/nothing-matches", status=500)  # a reset would remove it
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     entry.locator("summary").click()

@@ -21,11 +21,11 @@ from urllib.parse import quote
 import pytest
 import requests
 import test_dashboard_browser as browser_tests
-from test_dashboard_browser import LIVE, eventually, open_page
+from test_dashboard_browser import LIVE, eventually, open_page, poll_now
 
 from helpers import raw_request
 
-server, page = browser_tests.server, browser_tests.page  # the same fixtures (`browser`: conftest.py)
+server, tab, page = browser_tests.server, browser_tests.tab, browser_tests.page  # the same fixtures (`browser`: conftest.py)
 SHELLS = [shell for shell in ("bash", "sh") if shutil.which(shell)]
 STUB = """#!/bin/sh
 printf '%s\\0' "$@" > "$CURL_ARGV"
@@ -144,6 +144,7 @@ def test_a_quote_in_the_method_cannot_make_the_copied_line_run_a_command(page, s
     body = b'{"member_id": 9007199254740993, "value": 1e30}\'; touch pwned; echo \''
     raw_request(server.url, b"X'Y /100/touchpoints HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                             b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     entry.locator("summary").click()
@@ -157,6 +158,7 @@ def test_a_json_body_is_copied_with_its_numbers_as_sent(page, server, stub):
     requests.post(server.base_url + "/touchpoints/members", auth=server.auth, timeout=5,
                   data=b'{"touchpoints": [{"member_id": 9007199254740993, "touchpoint_type_id": 300, '
                        b'"touchpoint_monetary_value": 1e30, "mailing_id": 1.0}]}')
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     entry.locator("summary").click()
@@ -169,6 +171,7 @@ def test_a_json_body_is_copied_with_its_numbers_as_sent(page, server, stub):
 def test_keys_from_a_state_upload_are_quoted_in_the_accounts_curl_line(page, server, stub):
     keys = ("$(touch pwned)`touch pwned`", "x' ; touch pwned ; '")
     server.load({"accounts": [{"account_id": 100, "public_key": keys[0], "private_key": keys[1]}]})
+    poll_now(page)
     page.wait_for_selector("#accounts :text('touch pwned')", timeout=LIVE)
     line = page.locator("#accounts code.curl-line").first.get_attribute("data-curl")
     page.click("#accounts button")
@@ -183,6 +186,7 @@ def test_a_path_with_dot_dot_is_replayed_to_the_same_path(page, server):
     path = "/100/members/../touchpoints/./300"
     status, _, _ = raw_request(server.url, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                                            .encode())
+    poll_now(page)
     entry = page.locator("#journal li").first
     entry.wait_for(timeout=LIVE)
     assert server.requests()[0]["path"] == path
@@ -220,6 +224,7 @@ def test_download_state_saves_the_servers_bytes(page, server, tmp_path):
                                        "display_name": "T"}],
                  "touchpoints": [{"account_id": 100, "touchpoint_id": 1, "member_id": big, "touchpoint_type_id": 1,
                                   "touchpoint_monetary_value": 1e30}]})
+    poll_now(page)
     page.wait_for_selector(f"#members :text('{big}')", timeout=LIVE)  # shown exact, not ...992
     with page.expect_download() as download:
         page.click("#download-state")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from flask import request as flask_request
-from test_dashboard_browser import LIVE, eventually, open_page
+from test_dashboard_browser import LIVE, eventually, open_page, poll_now
 
 from mockserver import MockServer
 
@@ -73,6 +73,7 @@ def test_the_page_reads_only_what_it_shows_while_writes_happen(browser, watched_
     for index in range(5):
         requests.post(server.base_url + "/touchpoints", json={"type_name": f"t{index}", "display_name": "T"},
                       auth=server.auth, timeout=5)
+        poll_now(watched.page)
         watched.page.wait_for_selector(f"#journal li .path:text('/100/touchpoints') >> nth={index}", timeout=LIVE)
     assert eventually(lambda: len(answers) > 10)
     assert "/__admin/state" not in seen
