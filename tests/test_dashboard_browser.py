@@ -90,7 +90,8 @@ def poll_now(page) -> None:
 
 @pytest.fixture(scope="module")
 def tab(browser, server):
-    """One tab for the module's `page` tests, closed with the module."""
+    """One tab for the module's `page` tests, closed with the module. A test that expects the page to log
+    an error (a refused request) names it in `tab.allowed_errors`, for that test only."""
     watched = open_page(browser, server.url, wait_ready=False)
     yield watched
     watched.context.close()
@@ -100,6 +101,7 @@ def tab(browser, server):
 def page(tab, server):
     """The dashboard, loaded afresh on a freshly reset mock (routes and findings of the test before cleared)."""
     server.reset()
+    tab.allowed_errors = ()
     tab.problems.clear()
     tab.elsewhere.clear()
     load(tab, server.url)
@@ -229,11 +231,9 @@ def test_copy_as_a_pytest_test_copies_the_servers_export_up_to_that_entry(page, 
      "no journal entry 7: the journal holds 1 to 3"),
     (500, "text/plain", b"the export broke", "the export broke"),
 ])
-def test_a_refused_export_is_shown_with_the_servers_words_and_nothing_is_copied(browser, server, status,
+def test_a_refused_export_is_shown_with_the_servers_words_and_nothing_is_copied(page, tab, server, status,
                                                                                   content_type, body, shown):
-    server.reset()
-    watched = open_page(browser, server.url, allowed_errors=(f"status of {status}",))
-    page = watched.page
+    tab.allowed_errors = (f"status of {status}",)
     page.route("**/__admin/requests/export*",
                lambda route: route.fulfill(status=status, content_type=content_type, body=body))
     page.evaluate("navigator.clipboard.writeText('before')")
@@ -245,8 +245,6 @@ def test_a_refused_export_is_shown_with_the_servers_words_and_nothing_is_copied(
     assert page.evaluate("navigator.clipboard.readText()") == "before"
     page.click("#download-session")
     page.wait_for_selector(f"#toast.bad:text('{shown}')", timeout=LIVE)
-    watched.context.close()
-    watched.check()
 
 
 def test_download_session_as_a_test_saves_the_whole_export_as_sent(page, server, tmp_path):
@@ -451,10 +449,8 @@ def test_the_journal_filter_shows_what_the_control_api_filter_matches_and_keeps_
     shown_count(page, 6)
 
 
-def test_a_bad_journal_filter_says_why_beside_it(browser, server):
-    server.reset()
-    watched = open_page(browser, server.url, allowed_errors=("status of 400",))
-    page = watched.page
+def test_a_bad_journal_filter_says_why_beside_it(page, tab, server):
+    tab.allowed_errors = ("status of 400",)
     page.fill("#filter-status", "soon")
     poll_now(page)
     page.wait_for_selector("#filter-error:text('three-digit')", timeout=LIVE)
@@ -462,14 +458,10 @@ def test_a_bad_journal_filter_says_why_beside_it(browser, server):
     page.fill("#filter-path", "/" + "x" * 300)  # past the server's limit: its 400 is shown
     poll_now(page)
     page.wait_for_selector("#filter-error:text('at most 256 characters')", timeout=LIVE)
-    watched.context.close()
-    watched.check()
 
 
-def test_an_entry_opens_in_try_it_and_sends_the_same_request_again(browser, server):
-    server.reset()
-    watched = open_page(browser, server.url, allowed_errors=("status of 400",))  # the second answer
-    page = watched.page
+def test_an_entry_opens_in_try_it_and_sends_the_same_request_again(page, tab, server):
+    tab.allowed_errors = ("status of 400",)  # the second answer
     sent = b'{"type_name": "from_the_journal", "display_name": "From \\u00e9 Journal"}'
     requests.post(server.url + "/101/touchpoints", params={"x": "a b", "y": ["1", "2"]}, data=sent,
                   headers={"Content-Type": "application/json"}, auth=("other-public-key", "other-private-key"),
@@ -493,14 +485,10 @@ def test_an_entry_opens_in_try_it_and_sends_the_same_request_again(browser, serv
         assert again[field] == first[field], field
     assert again["headers"]["Authorization"] == "***" and again["status"] == 400
     assert "already" in json.dumps(again["response_body"])
-    watched.context.close()
-    watched.check()
 
 
-def test_an_entry_sent_without_credentials_opens_in_try_it_without_them(browser, server):
-    server.reset()
-    watched = open_page(browser, server.url, allowed_errors=("status of 401",))
-    page = watched.page
+def test_an_entry_sent_without_credentials_opens_in_try_it_without_them(page, tab, server):
+    tab.allowed_errors = ("status of 401",)
     requests.get(server.url + "/100/touchpoints", timeout=5)
     poll_now(page)
     entry = page.locator("#journal li").first
@@ -510,8 +498,6 @@ def test_an_entry_sent_without_credentials_opens_in_try_it_without_them(browser,
     assert page.input_value("#try-account") == ""
     page.click("#try-form button[type=submit]")
     page.wait_for_selector("#try-status:text('401')", timeout=LIVE)
-    watched.context.close()
-    watched.check()
 
 
 @pytest.mark.parametrize(("field", "typed", "said"), [
@@ -550,18 +536,14 @@ def test_a_fault_with_nothing_to_do_is_refused_in_the_page(page, server):
     assert server.faults() == []
 
 
-def test_a_fault_the_server_refuses_shows_its_message_beside_the_form_and_never_says_added(browser, server):
-    server.reset()
-    watched = open_page(browser, server.url, allowed_errors=("status of 400",))
-    page = watched.page
+def test_a_fault_the_server_refuses_shows_its_message_beside_the_form_and_never_says_added(page, tab, server):
+    tab.allowed_errors = ("status of 400",)
     page.fill("#fault-status", "503")
     page.fill("#fault-body", json.dumps("x" * 70_000))  # valid JSON, over the server's 64 KiB
     page.click("#fault-form button[type=submit]")
     page.wait_for_selector("#fault-error:text('over 64 KiB')", timeout=LIVE)
     assert page.text_content("#fault-error").startswith("Not added: ")
     assert "added" not in page.text_content("#toast") and server.faults() == []
-    watched.context.close()
-    watched.check()
 
 
 def test_the_journal_says_which_clock_its_times_follow(page, server):
@@ -606,11 +588,9 @@ def test_the_copied_test_of_every_journal_entry_of_a_session_passes_when_run(pag
     assert f"{len(entries)} passed" in result.stdout, result.stdout
 
 
-def test_an_entry_with_dot_segments_is_not_sent_from_try_it_as_another_path(browser, server):
+def test_an_entry_with_dot_segments_is_not_sent_from_try_it_as_another_path(page, tab, server):
     """A browser resolves `..` away (`%2e%2e` too): `POST /100/../__admin/reset` would become a reset."""
-    server.reset()
-    watched = open_page(browser, server.url, allowed_errors=("status of 401",))  # the one it sends has no keys
-    page = watched.page
+    tab.allowed_errors = ("status of 401",)  # the one it sends has no keys
     raw_request(server.url, b"POST /100/touchpoints/../../__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
     server.add_fault(path="/nothing-matches", status=500)  # a reset would remove it
@@ -629,5 +609,3 @@ def test_an_entry_with_dot_segments_is_not_sent_from_try_it_as_another_path(brow
     assert eventually(lambda: len(server.requests()) == 2)
     assert server.requests()[1]["path"] == "/100/touchpoints/..x/...", server.requests()[1]
     assert len(server.faults()) == 1  # the mock was never reset
-    watched.context.close()
-    watched.check()

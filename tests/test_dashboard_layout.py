@@ -56,8 +56,7 @@ def test_the_page_never_scrolls_sideways_and_every_control_is_reachable(browser,
         assert faults.evaluate("box => box.scrollWidth > box.clientWidth")
     for selector in CONTROLS:
         control = page.locator(selector).first
-        control.scroll_into_view_if_needed(timeout=LIVE)
-        control.click(trial=True, timeout=LIVE)  # visible, enabled, and not covered by anything
+        control.click(trial=True, timeout=LIVE)  # scrolled to: visible, enabled, and not covered by anything
         box = control.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (selector, box)
     assert page.evaluate(sideways)
