@@ -57,8 +57,8 @@ def playwright():
 
 @pytest.fixture(scope="session")
 def browser(playwright):
-    """Headless Chromium, started once per worker for the dashboard's browser tests (each test opens
-    its own context, which shares nothing with the others)."""
+    """Headless Chromium, started once per worker for the dashboard's browser tests (a test module's
+    tests share one tab, `tab` in test_dashboard_browser.py; a test that needs a context of its own opens one)."""
     yield from launched_chromium(playwright)
 
 
