@@ -7,6 +7,7 @@ stop's fold-in (TinyDBFile.release), which leaves the files as SIGKILL does.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -227,13 +228,14 @@ def test_wal_lines_left_by_a_kill_during_a_state_upload_are_not_replayed(tmp_pat
 
 # --- a file that cannot be written ----------------------------------------------------------------
 
-def _as_nobody() -> list[str]:
+@functools.cache  # the probe below is a Python start of its own: once per worker is enough
+def _as_nobody() -> tuple[str, ...]:
     """A command prefix that drops root, for whom permission bits do not apply."""
     if os.geteuid() != 0:
-        return []
+        return ()
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: permission bits cannot be tested")
-    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
     reach = subprocess.run([*prefix, sys.executable, "-c", "import mockserver"], capture_output=True, timeout=60)
     if reach.returncode != 0:  # a checkout inside a folder only root may enter (mktemp -d is mode 700)
         pytest.skip(f"an unprivileged user cannot run this checkout's Python: {reach.stderr.decode()[-200:]}")
@@ -270,7 +272,7 @@ def test_an_unwritable_db_is_one_line_and_exit_2_at_start(open_folder, case):
     else:
         db = open_folder / "missing" / "state.json"
     before = db.read_bytes() if db.exists() else None
-    prefix = _as_nobody() if case.startswith("read-only") else []
+    prefix = _as_nobody() if case.startswith("read-only") else ()
     result = subprocess.run([*prefix, sys.executable, "-m", "mockserver", "--port", "0", "--db", str(db)],
                             capture_output=True, timeout=30, cwd=str(REPO))
     one_line_exit_2(result)
