@@ -94,14 +94,35 @@ def test_environment_variables_configure_it(tmp_path):
         process.communicate(timeout=10)
 
 
-@pytest.mark.parametrize("args,words", [
+BAD_OPTIONS = [
     (["--port", "http"], "port"),
     (["--port", "70000"], "port"),
     (["--auth", "maybe"], "on or off"),
     (["--fixtures", "/no/such/file.json"], "no such fixture"),
     (["--bogus"], "unrecognized"),
-])
-def test_bad_options_print_one_clear_line_and_exit_2(args, words):
+]
+
+
+@pytest.mark.parametrize("args,words", BAD_OPTIONS)
+def test_bad_options_print_one_clear_line_and_exit_2(args, words, capsys, monkeypatch):
+    """The command's own entry point, in this process (a Python start per case saved); the next test runs it."""
+    from mockserver.__main__ import main
+
+    for name in [name for name in os.environ if name.startswith("MOCKSERVER_")]:
+        monkeypatch.delenv(name)
+    try:
+        code = main(args)
+    except SystemExit as exited:
+        code = exited.code
+    stderr = capsys.readouterr().err
+    assert code == 2
+    assert words in stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) <= 2, stderr
+
+
+@pytest.mark.parametrize("args,words", [pytest.param(*case, marks=() if n == 0 else pytest.mark.slow)
+                                        for n, case in enumerate(BAD_OPTIONS)])
+def test_bad_options_exit_2_from_the_command(args, words):
     result = subprocess.run([sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert words in result.stderr
