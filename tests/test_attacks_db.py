@@ -7,6 +7,7 @@ stop's fold-in (TinyDBFile.release), which leaves the files as SIGKILL does.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -227,13 +228,14 @@ def test_wal_lines_left_by_a_kill_during_a_state_upload_are_not_replayed(tmp_pat
 
 # --- a file that cannot be written ----------------------------------------------------------------
 
-def _as_nobody() -> list[str]:
+@functools.cache  # the probe below is a Python start of its own: once per worker is enough
+def _as_nobody() -> tuple[str, ...]:
     """A command prefix that drops root, for whom permission bits do not apply."""
     if os.geteuid() != 0:
-        return []
+        return ()
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: permission bits cannot be tested")
-    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
     reach = subprocess.run([*prefix, sys.executable, "-c", "import mockserver"], capture_output=True, timeout=60)
     if reach.returncode != 0:  # a checkout inside a folder only root may enter (mktemp -d is mode 700)
         pytest.skip(f"an unprivileged user cannot run this checkout's Python: {reach.stderr.decode()[-200:]}")
@@ -270,7 +272,7 @@ def test_an_unwritable_db_is_one_line_and_exit_2_at_start(open_folder, case):
     else:
         db = open_folder / "missing" / "state.json"
     before = db.read_bytes() if db.exists() else None
-    prefix = _as_nobody() if case.startswith("read-only") else []
+    prefix = _as_nobody() if case.startswith("read-only") else ()
     result = subprocess.run([*prefix, sys.executable, "-m", "mockserver", "--port", "0", "--db", str(db)],
                             capture_output=True, timeout=30, cwd=str(REPO))
     one_line_exit_2(result)
@@ -388,18 +390,18 @@ _CREATES = {
 }
 
 
-@pytest.mark.parametrize("create", list(_CREATES))
-def test_a_create_past_the_largest_id_is_4xx_naming_the_limit_and_the_file_loads_again(tmp_path, create):
+def test_a_create_past_the_largest_id_is_4xx_naming_the_limit_and_the_file_loads_again(tmp_path):
+    """Each kind of create in turn on one server at the limit: each refused, none changing the state."""
     db = tmp_path / "state.json"
-    path, body = _CREATES[create]
     with CLIServer("--db", str(db), "--auth", "off") as server:
         state = _state_with_ids_up_to(server.url, MAX_ID)
         assert requests.put(server.url + "/__admin/state", json=state, timeout=10).status_code == 200
         state = get_state(server.url)
-        answer = requests.post(server.url + path, json=body, timeout=10)
-        assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
-        assert "18 digits" in answer.json()["error"], answer.json()
-        assert get_state(server.url) == state
+        for create, (path, body) in _CREATES.items():
+            answer = requests.post(server.url + path, json=body, timeout=10)
+            assert 400 <= answer.status_code < 500, (create, answer.status_code, answer.text)
+            assert "18 digits" in answer.json()["error"], (create, answer.json())
+            assert get_state(server.url) == state, create
         server.process.send_signal(signal.SIGKILL)
         server.kill()
     with CLIServer("--db", str(db), "--auth", "off") as again:  # the file still loads
@@ -513,10 +515,11 @@ def test_two_servers_on_two_links_to_one_file_are_one_file_one_server(tmp_path):
     (tmp_path / "b.json").symlink_to(Path("data") / "state.json")  # a relative link too
     (tmp_path / "dir").symlink_to(tmp_path / "data", target_is_directory=True)
     with CLIServer("--db", str(tmp_path / "a.json")) as first:
+        # every other name is refused by the lock (in this process, no start to pay), and on the CLI as one line
         for other in ("b.json", "data/state.json", "dir/state.json"):
-            one_line_exit_2(run_cli("--db", str(tmp_path / other)), "in use", str(first.pid))
-        with pytest.raises(InvalidFixture, match="in use by another emma-mock server"):
-            MockServer(port=0, db=tmp_path / "b.json")
+            with pytest.raises(InvalidFixture, match=f"in use by another emma-mock server \\(pid {first.pid}\\)"):
+                MockServer(port=0, db=tmp_path / other)
+        one_line_exit_2(run_cli("--db", str(tmp_path / "dir" / "state.json")), "in use", str(first.pid))
         assert _add_member(first.url, "kept@example.com").status_code == 200
     assert "kept@example.com" in _members_in(real)
 

@@ -94,31 +94,35 @@ def test_environment_variables_configure_it(tmp_path):
         process.communicate(timeout=10)
 
 
-def test_a_restart_on_the_same_db_keeps_the_state(tmp_path):
-    db = tmp_path / "state.json"
-    for round_ in range(2):
-        process = spawn("--port", "0", "--db", str(db))
-        try:
-            url = wait_for_url(process)
-            names = [t["type_name"] for t in requests.get(f"{url}/100/touchpoints", auth=DEMO_AUTH, timeout=5).json()]
-            if round_ == 0:
-                requests.post(f"{url}/100/touchpoints", json={"type_name": "survivor", "display_name": "S"},
-                              auth=DEMO_AUTH, timeout=5)
-            else:
-                assert "survivor" in names
-        finally:
-            process.terminate()
-            process.communicate(timeout=10)
-
-
-@pytest.mark.parametrize("args,words", [
+BAD_OPTIONS = [
     (["--port", "http"], "port"),
     (["--port", "70000"], "port"),
     (["--auth", "maybe"], "on or off"),
     (["--fixtures", "/no/such/file.json"], "no such fixture"),
     (["--bogus"], "unrecognized"),
-])
-def test_bad_options_print_one_clear_line_and_exit_2(args, words):
+]
+
+
+@pytest.mark.parametrize("args,words", BAD_OPTIONS)
+def test_bad_options_print_one_clear_line_and_exit_2(args, words, capsys, monkeypatch):
+    """The command's own entry point, in this process (a Python start per case saved); the next test runs it."""
+    from mockserver.__main__ import main
+
+    for name in [name for name in os.environ if name.startswith("MOCKSERVER_")]:
+        monkeypatch.delenv(name)
+    try:
+        code = main(args)
+    except SystemExit as exited:
+        code = exited.code
+    stderr = capsys.readouterr().err
+    assert code == 2
+    assert words in stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) <= 2, stderr
+
+
+@pytest.mark.parametrize("args,words", [pytest.param(*case, marks=() if n == 0 else pytest.mark.slow)
+                                        for n, case in enumerate(BAD_OPTIONS)])
+def test_bad_options_exit_2_from_the_command(args, words):
     result = subprocess.run([sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert words in result.stderr
@@ -146,11 +150,13 @@ def test_a_damaged_db_refuses_to_start_and_is_left_alone(tmp_path):
     assert db.read_text() == '{"touchpoints": {"1": {"acc'
 
 
-def test_a_busy_port_is_one_clear_line(server):
-    _, url = server
-    port = url.rsplit(":", 1)[1]
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--port", port], capture_output=True, text=True,
-                            timeout=30, env=cli_env())
+def test_a_busy_port_is_one_clear_line():
+    from mockserver.testing import MockServer
+
+    with MockServer(port=0) as running:  # the port held by another emma-mock (in this process: no start to pay)
+        port = running.url.rsplit(":", 1)[1]
+        result = subprocess.run([sys.executable, "-m", "mockserver", "--port", port], capture_output=True,
+                                text=True, timeout=30, env=cli_env())
     assert result.returncode == 2
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
 
@@ -161,13 +167,20 @@ def test_the_console_script_is_installed():
     assert result.returncode == 0 and "emma-mock" in result.stdout
 
 
-def test_the_banner_says_where_the_state_came_from_and_that_a_token_is_needed(tmp_path):
+def test_a_restart_on_the_same_db_keeps_the_state_and_the_banner_says_where_it_came_from(tmp_path):
     db = tmp_path / "state.json"
-    for expected in ("new file, seeded from the fixtures", "state loaded from this file"):
+    for round_, expected in enumerate(("new file, seeded from the fixtures", "state loaded from this file")):
         process = spawn("--port", "0", "--db", str(db), "--admin-token", "t0k", "--quiet")
         banner = []
         try:
-            wait_for_url(process, banner=banner)
+            url = wait_for_url(process, banner=banner)
+            names = [t["type_name"] for t in requests.get(f"{url}/100/touchpoints", auth=DEMO_AUTH, timeout=5).json()]
+            if round_ == 0:
+                assert "survivor" not in names
+                requests.post(f"{url}/100/touchpoints", json={"type_name": "survivor", "display_name": "S"},
+                              auth=DEMO_AUTH, timeout=5)
+            else:
+                assert "survivor" in names
         finally:
             process.terminate()
             process.communicate(timeout=10)

@@ -24,8 +24,7 @@ def test_the_cli_prints_one_line_per_api_request_and_never_credentials():
                       auth=DEMO_AUTH, timeout=10)
         requests.get(f"{server.url}/100/touchpoints/999", auth=DEMO_AUTH, timeout=10)
         requests.get(f"{server.url}/__admin/health", timeout=10)  # the control API is not logged
-        requests.get(f"{server.url}/100/touchpoints", timeout=10)
-        time.sleep(0.3)
+        requests.get(f"{server.url}/100/touchpoints", timeout=10)  # logged before its answer; the stop flushes it
     finally:
         out, _ = server.stop()
     lines = [line for line in out.splitlines() if line[:2] == "20"]
@@ -40,8 +39,7 @@ def test_the_cli_prints_one_line_per_api_request_and_never_credentials():
 def test_quiet_by_option_or_variable_prints_no_request_lines(how):
     server = CLIServer(*how, env={} if how else {"MOCKSERVER_QUIET": "1"})
     try:
-        requests.get(f"{server.url}/100/touchpoints", auth=DEMO_AUTH, timeout=10)
-        time.sleep(0.3)
+        requests.get(f"{server.url}/100/touchpoints", auth=DEMO_AUTH, timeout=10)  # a line would be out at the stop
     finally:
         out, _ = server.stop()
     assert "GET /100/touchpoints" not in out and "serving on" in out
@@ -109,7 +107,7 @@ def test_the_cli_stops_promptly_with_a_console_nobody_reads(signal_name):
         for sent in range(3000):
             conn.request("GET", target, headers=basic(*DEMO_AUTH))
             conn.getresponse().read()
-            if sent % 100 == 99 and wait_until(blocked_writing, timeout=0.5):
+            if sent % 50 == 49 and wait_until(blocked_writing, timeout=0.15):  # the console writes every 0.05 s
                 break
         assert wait_until(blocked_writing), "the console's thread never blocked on the full pipe"
         started = time.monotonic()

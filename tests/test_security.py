@@ -239,12 +239,18 @@ def _listening_addresses(port: int) -> list[str]:
     return found
 
 
-def test_the_cli_binds_loopback_by_default():
-    with CLIServer() as server:
-        assert server.url.startswith("http://127.0.0.1:")
-        port = int(server.url.rsplit(":", 1)[1])
-        assert _listening_addresses(port) == ["0100007F"]  # 127.0.0.1, and nothing else
-        assert requests.get(server.url + "/__admin/health", timeout=10).json() == {"status": "ok"}
+@pytest.fixture(scope="module")
+def quiet_cli():
+    """One CLI server for the tests that only send it unauthenticated reads."""
+    with CLIServer("--quiet") as server:
+        yield server
+
+
+def test_the_cli_binds_loopback_by_default(quiet_cli):
+    assert quiet_cli.url.startswith("http://127.0.0.1:")
+    port = int(quiet_cli.url.rsplit(":", 1)[1])
+    assert _listening_addresses(port) == ["0100007F"]  # 127.0.0.1, and nothing else
+    assert requests.get(quiet_cli.url + "/__admin/health", timeout=10).json() == {"status": "ok"}
 
 
 def test_mockserver_and_config_default_to_loopback():
@@ -410,18 +416,18 @@ LEADING_SLASH_PATHS = ["//100/touchpoints", "///100/members", "/%2F100/touchpoin
 
 
 @pytest.mark.parametrize("path", LEADING_SLASH_PATHS)
-def test_leading_slashes_do_not_skip_authentication_on_the_cli(path):
+def test_leading_slashes_do_not_skip_authentication_on_the_cli(quiet_cli, path):
     """werkzeug routes `//100/x` as `/100/x`: every layer must read it so, on the CLI's server too."""
     import http.client
 
-    with CLIServer("--quiet") as server:
-        host, port = server.url.removeprefix("http://").rsplit(":", 1)
-        conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        conn.request("GET", path)
-        answer = conn.getresponse()
-        body = answer.read()
-        assert answer.status in (401, 404), (path, answer.status, body[:200])
-        assert b"demo-public-key" not in body and b"touchpoint" not in body.lower().replace(b"touchpoints", b"")
+    host, port = quiet_cli.url.removeprefix("http://").rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", path)
+    answer = conn.getresponse()
+    body = answer.read()
+    conn.close()
+    assert answer.status in (401, 404), (path, answer.status, body[:200])
+    assert b"demo-public-key" not in body and b"touchpoint" not in body.lower().replace(b"touchpoints", b"")
 
 
 @pytest.mark.parametrize("path", ["//100/touchpoints", "///100/members", "//100/touchpoints/300/"])
@@ -437,12 +443,23 @@ def test_every_layer_reads_leading_slashes_as_routing_does(path):
     assert mock.journal.entries()[-1]["path"] == "/" + path.strip("/")
 
 
-@pytest.mark.parametrize("token", ["café", "tab\there", "\u202etoken", "snow☃"])
-def test_an_admin_token_no_client_could_send_is_refused_at_start(token):
+UNSENDABLE_TOKENS = ["café", "tab\there", "\u202etoken", "snow☃"]
+
+
+@pytest.mark.parametrize(("token", "given"), [
+    # each token one way, both ways covered, in the normal run; every token both ways with -m slow
+    pytest.param(token, given, id=f"{token!r}-{given}",
+                 marks=() if (n % 2 == 0) == (given == "option") else pytest.mark.slow)
+    for n, token in enumerate(UNSENDABLE_TOKENS) for given in ("option", "env")])
+def test_an_admin_token_no_client_could_send_is_refused_at_start(token, given):
     """curl sends a header's non-ASCII as UTF-8, requests as Latin-1: such a token would lock every client out."""
-    for result in (run_cli("--admin-token", token), run_cli(env={"MOCKSERVER_ADMIN_TOKEN": token})):
-        stderr = result.stderr.decode("utf-8", "replace")
-        assert result.returncode == 2, stderr
-        assert "printable ASCII" in stderr and len(stderr.strip().splitlines()) <= 2
+    result = run_cli("--admin-token", token) if given == "option" else run_cli(env={"MOCKSERVER_ADMIN_TOKEN": token})
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, stderr
+    assert "printable ASCII" in stderr and len(stderr.strip().splitlines()) <= 2
+
+
+@pytest.mark.parametrize("token", UNSENDABLE_TOKENS)
+def test_an_admin_token_no_client_could_send_is_refused_by_the_fixture(token):
     with pytest.raises(ValueError, match="printable ASCII"):
         MockServer(admin_token=token)
