@@ -23,6 +23,11 @@ import requests
 
 DEMO_AUTH = ("demo-public-key", "demo-private-key")
 OTHER_AUTH = ("other-public-key", "other-private-key")
+AUTH_REQUIRED = {"error": "authentication required: HTTP Basic with your public API key as the user name and "
+                          "your private key as the password"}
+ADMIN_TOKEN_REQUIRED = {"error": "the control API needs the admin token: send it as "
+                                 "'X-Admin-Token' or 'Authorization: Bearer <token>'"}
+RATE_LIMITED = {"error": "Rate Limit Exceeded"}
 
 
 def basic(user: str, password: str) -> dict[str, str]:

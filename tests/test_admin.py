@@ -6,7 +6,13 @@ import pytest
 
 from mockserver import Config, create_app
 
-from helpers import basic
+from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, RATE_LIMITED, basic
+
+DEFAULT_TYPE_IDS = [300, 200]  # account 100's touchpoint types in the shipped fixture, newest first
+
+
+def type_ids(response):
+    return [t["touchpoint_type_id"] for t in response.json]
 
 
 def test_health(anonymous):
@@ -134,8 +140,9 @@ def test_used_up_faults_make_room_for_new_ones(client):
 
 
 def test_faults_come_before_authentication(anonymous):
-    anonymous.post("/__admin/faults", json={"path": "/100/*", "status": 500})
-    assert anonymous.get("/100/touchpoints").status_code == 500
+    fault = anonymous.post("/__admin/faults", json={"path": "/100/*", "status": 500}).json
+    answer = anonymous.get("/100/touchpoints")  # no credentials, yet the fault answers, not the 401
+    assert (answer.status_code, answer.json) == (500, {"error": f"Injected fault {fault['id']}: HTTP 500"})
 
 
 def test_a_delay_only_fault_delays_then_proceeds(client):
@@ -152,7 +159,10 @@ def test_probability_with_a_seed_is_reproducible(client):
         client.post("/__admin/reset")
         client.post("/__admin/faults", json={"path": "/100/touchpoints", "status": 500, "probability": 0.5,
                                              "seed": 42})
-        return [client.get("/100/touchpoints").status_code for _ in range(30)]
+        answers = [client.get("/100/touchpoints") for _ in range(30)]
+        assert all(answer.json == {"error": "Injected fault 1: HTTP 500"} if answer.status_code == 500
+                   else type_ids(answer) == DEFAULT_TYPE_IDS for answer in answers)  # the fault's answer or the API's
+        return [answer.status_code for answer in answers]
     first = run()
     assert first == run()
     assert 500 in first and 200 in first
@@ -260,15 +270,19 @@ def test_rate_limit_counts_nothing_read_later_than_now_when_the_clock_is_set_bac
     client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
     assert client.get("/100/touchpoints").status_code == 200
     client.put("/__admin/clock", json={"now": "2029-12-31T23:59:00Z"})
-    assert client.get("/100/touchpoints").status_code == 200  # the request "from the future" is not in the window
-    assert client.get("/100/touchpoints").status_code == 403
+    allowed = client.get("/100/touchpoints")  # the request "from the future" is not in the window
+    assert allowed.status_code == 200 and type_ids(allowed) == DEFAULT_TYPE_IDS
+    refused = client.get("/100/touchpoints")
+    assert (refused.status_code, refused.json) == (403, RATE_LIMITED)
 
 
 def test_unauthenticated_requests_are_not_counted(client, anonymous):
     client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
     for _ in range(3):
-        assert anonymous.get("/100/touchpoints").status_code == 401
-    assert client.get("/100/touchpoints").status_code == 200
+        refused = anonymous.get("/100/touchpoints")
+        assert (refused.status_code, refused.json) == (401, AUTH_REQUIRED)
+    allowed = client.get("/100/touchpoints")
+    assert allowed.status_code == 200 and type_ids(allowed) == DEFAULT_TYPE_IDS
 
 
 REQUESTS = "'requests' must be a positive integer, at most 100000"
@@ -300,11 +314,15 @@ def test_reset_clears_journal_faults_clock_and_rate_limit(client):
 def test_admin_token_guards_the_control_api_but_not_health():
     from mockserver import Config, create_app
     client = create_app(Config(admin_token="s3cret")).test_client()
-    assert client.get("/__admin/health").status_code == 200
-    assert client.post("/__admin/reset").status_code == 401
-    assert client.post("/__admin/reset", headers={"X-Admin-Token": "wrong"}).status_code == 401
-    assert client.post("/__admin/reset", headers={"X-Admin-Token": "s3cret"}).status_code == 200
-    assert client.get("/__admin/state", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    health = client.get("/__admin/health")
+    assert (health.status_code, health.json) == (200, {"status": "ok"})
+    for headers in ({}, {"X-Admin-Token": "wrong"}):
+        refused = client.post("/__admin/reset", headers=headers)
+        assert (refused.status_code, refused.json) == (401, ADMIN_TOKEN_REQUIRED)
+    reset = client.post("/__admin/reset", headers={"X-Admin-Token": "s3cret"})
+    assert (reset.status_code, reset.json) == (200, {"status": "reset"})
+    state = client.get("/__admin/state", headers={"Authorization": "Bearer s3cret"})
+    assert state.status_code == 200 and set(state.json) == {"accounts", "members", "touchpoint_types", "touchpoints"}
 
 
 def test_the_control_api_has_an_index_with_a_line_of_help_per_endpoint():
@@ -331,6 +349,8 @@ def test_a_refused_fault_uses_up_no_id(client):
 
 
 def test_a_get_fault_answers_head_too(client):
-    client.post("/__admin/faults", json={"method": "GET", "path": "/100/touchpoints", "status": 503})
-    assert client.get("/100/touchpoints").status_code == 503
-    assert client.head("/100/touchpoints").status_code == 503
+    fault = client.post("/__admin/faults", json={"method": "GET", "path": "/100/touchpoints", "status": 503}).json
+    got = client.get("/100/touchpoints")
+    assert (got.status_code, got.json) == (503, {"error": f"Injected fault {fault['id']}: HTTP 503"})
+    head = client.head("/100/touchpoints")
+    assert (head.status_code, head.data) == (503, b"")  # a HEAD answer has headers only, never a body

@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from helpers import basic
+from helpers import AUTH_REQUIRED, basic
 
 # --- authentication ----------------------------------------------------------------------
 
@@ -23,8 +23,6 @@ def test_unknown_credentials_are_401(anonymous, user, password):
     assert response.headers["WWW-Authenticate"] == 'Basic realm="Emma API"'
 
 
-AUTH_REQUIRED = {"error": "authentication required: HTTP Basic with your public API key as the user name and "
-                          "your private key as the password"}
 NOT_YOURS = {"error": "these API keys belong to account 101, not to account 100"}
 
 
