@@ -101,7 +101,8 @@ def test_allowed_hosts_from_the_environment_and_bad_values():
     with CLIServer(env={"MOCKSERVER_ALLOWED_HOSTS": "mock.example.test"}) as cli:
         status, _, answer = _send(cli, "GET", "/__admin/health", {"Host": "mock.example.test:8080"})
         assert (status, answer) == (200, {"status": "ok"})
-        assert _send(cli, "GET", "/__admin/health", {"Host": "other.example.test"})[0] == 403
+        status, _, answer = _send(cli, "GET", "/__admin/health", {"Host": "other.example.test"})
+        assert status == 403 and "--allowed-hosts 'other.example.test'" in answer["error"]
     refused = run_cli("--allowed-hosts", "http://mock.example.test/")
     assert refused.returncode == 2 and b"--allowed-hosts" in refused.stderr and b"no scheme" in refused.stderr
 
@@ -139,7 +140,8 @@ def test_reads_from_another_origin_are_answered_without_cors_headers(mock, metho
     status, _, answer = _send(mock, method, "/__admin/health",
                               {"Host": f"127.0.0.1:{port}", "Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"})
     assert status == (405 if method == "OPTIONS" else 200)  # OPTIONS: no preflight is ever granted
-    assert answer == ({"status": "ok"} if method == "GET" else answer)
+    assert answer == {"GET": {"status": "ok"}, "HEAD": None,  # a HEAD answer has no body
+                      "OPTIONS": {"error": "OPTIONS is not allowed on /__admin/health; allowed: GET, HEAD"}}[method]
 
 
 @pytest.mark.parametrize("origin", ["http://127.0.0.1:{port}", "HTTP://127.0.0.1:{port}", None])
@@ -246,6 +248,9 @@ def test_a_page_on_another_origin_cannot_reset_add_faults_or_write(browser, mock
             page.wait_for_timeout(50)
     finally:
         context.close()
+    # Status only, deliberately: Chromium keeps no body of a no-cors answer (nor of the form's, once its frame
+    # navigates), so there is none to read here; the refusal's body is asserted for the same requests sent raw
+    # in test_a_write_from_another_origin_is_refused_on_the_api_and_the_control_api.
     assert sorted(status for _, _, status in answered) == [403, 403, 403], answered  # the mock saw all three
     assert mock.faults() == []
     types = [t["type_name"] for t in mock.state()["touchpoint_types"]]
