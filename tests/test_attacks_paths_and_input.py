@@ -125,6 +125,7 @@ def test_ids_in_fixtures_fit_in_a_path(app):
 
 # --- linear validation ------------------------------------------------------------------------------
 
+BAD_EMAIL = {"error": "'email' is required and must be a valid email address of at most 254 characters"}
 PATHOLOGICAL_EMAILS = ["a@" + "." * 300_000 + "@", "@" * 300_000, "a@" + "a." * 150_000 + " ",
                        "a" * 300_000 + "@b.c"]
 
@@ -138,15 +139,20 @@ def test_a_pathological_email_is_refused_within_a_second(app, email):
     assert time.perf_counter() - started < 1.0
     assert response.status_code == 400
     assert len(response.get_data()) < 500
+    assert response.json == BAD_EMAIL
 
 
 def test_ordinary_emails_are_still_accepted(app):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH
     for email in ("x@example.com", "first.last+tag@mail.example.co.uk", "ünï@exämple.de"):
-        assert client.post("/100/members/add", json={"email": email}).status_code == 200, email
+        added = client.post("/100/members/add", json={"email": email})
+        assert added.status_code == 200, email
+        assert added.json == {"member_id": added.json["member_id"], "added": True, "status": "a"}, email
+        assert client.get(f"/100/members/{added.json['member_id']}").json["email"] == email
     for email in ("x@example", "x@.com", "x@com.", "x y@example.com", "x@@example.com", "@example.com"):
-        assert client.post("/100/members/add", json={"email": email}).status_code == 400, email
+        refused = client.post("/100/members/add", json={"email": email})
+        assert (refused.status_code, refused.json) == (400, BAD_EMAIL), email
 
 
 def test_a_pathological_date_is_refused_quickly_with_a_short_message(app):
@@ -158,6 +164,9 @@ def test_a_pathological_date_is_refused_quickly_with_a_short_message(app):
         {"member_id": 444, "touchpoint_type_id": 300, "touchpoint_timestamp": date}]})
     assert time.perf_counter() - started < 1.0
     assert response.status_code == 400 and len(response.get_data()) < 500
+    error = response.json["error"]  # names the field and the formats, and quotes the value cut short
+    assert error.startswith("touchpoints[0].touchpoint_timestamp: '2025-01-01T00:00:00.000") and "is not a date" in error
+    assert "@D:YYYY-MM-DDTHH:MM:SS" in error and "ISO 8601" in error
 
 
 def test_hostile_globs_match_long_paths_in_linear_time():
@@ -265,9 +274,12 @@ def test_a_fault_on_every_path_is_allowed_and_fires(app):
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH
     response = client.post("/__admin/faults", json={"path": "*", "status": 503})
     assert response.status_code == 200, response.get_data()
-    assert client.get("/100/touchpoints").status_code == 503
-    assert client.get("/101/members").status_code == 503
-    assert client.get("/__admin/health").status_code == 200  # faults apply to API paths only
+    fired = {"error": f"Injected fault {response.json['id']}: HTTP 503"}
+    for path in ("/100/touchpoints", "/101/members"):
+        answer = client.get(path)
+        assert (answer.status_code, answer.json) == (503, fired), path
+    health = client.get("/__admin/health")
+    assert (health.status_code, health.json) == (200, {"status": "ok"})  # faults apply to API paths only
 
 
 # --- lone surrogates ----------------------------------------------------------------------------------
@@ -284,6 +296,9 @@ def test_a_lone_surrogate_in_an_uploaded_key_is_refused_and_breaks_nothing_later
     for headers in ({"Authorization": AUTH}, {"Authorization": basic("demo-public-key", "wrong")["Authorization"]}):
         answer = client.get("/100/touchpoints", headers=headers)
         assert answer.status_code in (200, 401)
+        assert (answer.json == {"error": "unknown API keys: check the public and private key"}
+                if answer.status_code == 401  # the upload changed no key
+                else [t["touchpoint_type_id"] for t in answer.json] == [300, 200])
     assert client.get("/__admin/state").status_code == 200
 
 
