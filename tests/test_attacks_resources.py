@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -47,13 +48,18 @@ def _answer(sock: socket.socket) -> tuple[int, bytes]:
     return status, body
 
 
-def _timed_get(server: MockServer, path: str, auth: bool = False) -> tuple[int, float]:
+def _timed_get(server: MockServer, path: str, auth: bool = False) -> tuple[int, Any, float]:
+    """GET `path`: the answer's status, its JSON body, and how long it took."""
     started = time.monotonic()
     with _connect(server, timeout=5) as sock:
         extra = f"Authorization: {AUTH}\r\n" if auth else ""
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: mock\r\n{extra}Connection: close\r\n\r\n".encode())
-        status, _ = _answer(sock)
-    return status, time.monotonic() - started
+        status, body = _answer(sock)
+    return status, json.loads(body), time.monotonic() - started
+
+
+def _type_ids(types: list[dict[str, Any]]) -> list[int]:
+    return [t["touchpoint_type_id"] for t in types]
 
 
 # --- 4. size caps from the headers -------------------------------------------------------
@@ -150,8 +156,9 @@ def test_api_stays_fast_with_the_most_faults_of_the_longest_globs(server):
         assert server.session.post(f"{server.url}/__admin/faults",
                                    json={"path": glob, "status": 500}).status_code == 200
     path = "/100/touchpoints?x=" + "a" * 200
-    status, took = _timed_get(server, path, auth=True)
+    status, body, took = _timed_get(server, path, auth=True)
     assert status == 200 and took < 1.5
+    assert _type_ids(body) == [300, 200]  # no fault's glob matched this path
 
 
 # --- 5. the journal bounded in bytes, read without blocking the API ----------------------
@@ -262,10 +269,12 @@ def test_hundreds_of_idle_and_half_sent_connections_do_not_lock_clients_out(serv
             else:  # a body that stops halfway
                 sock.sendall(b"POST /100/touchpoints HTTP/1.1\r\nHost: mock\r\n"
                              b"Content-Length: 1000\r\n\r\n{\"name\": ")
-        status, took = _timed_get(server, "/__admin/health")
+        status, body, took = _timed_get(server, "/__admin/health")
         assert status == 200 and took < 1.5, took
-        status, took = _timed_get(server, "/100/touchpoints", auth=True)
+        assert body == {"status": "ok"}
+        status, body, took = _timed_get(server, "/100/touchpoints", auth=True)
         assert status == 200 and took < 1.5, took
+        assert _type_ids(body) == [300, 200]
         assert server._server._server.adj.connection_limit >= 1000
     finally:
         for sock in sockets:
@@ -291,8 +300,8 @@ def test_slow_loris_headers_are_cut_off(server, monkeypatch):
                 pass
             closed_after = time.monotonic() - started
     assert closed_after < 5
-    status, _ = _timed_get(server, "/__admin/health")
-    assert status == 200
+    status, body, _ = _timed_get(server, "/__admin/health")
+    assert (status, body) == (200, {"status": "ok"})  # the server still answers others
 
 
 @pytest.mark.parametrize("method, body", [("GET", True), ("HEAD", False)])
@@ -377,11 +386,14 @@ def test_large_bodies_past_the_servers_budget_are_503_and_small_requests_still_a
             # a chunked body counts what has arrived: once past SMALL_BODY it needs the budget too
             part = b" " * (SMALL_BODY + 1)
             with _start_body(server, "Transfer-Encoding: chunked", b"%x\r\n%s\r\n" % (len(part), part)) as chunked:
-                assert _answer(chunked)[0] == 503
+                status, body = _answer(chunked)
+                assert status == 503 and "retry in" in json.loads(body)["error"]
             # a body under SMALL_BODY and a bodiless request need no budget
             small = json.dumps({"type_name": "small", "display_name": "Small"}).encode()
-            assert _post(server, small)[0] == 200
-            assert _timed_get(server, "/100/touchpoints", auth=True)[0] == 200
+            status, body = _post(server, small)
+            assert status == 200 and json.loads(body)["type_name"] == "small"
+            status, listed, _ = _timed_get(server, "/100/touchpoints", auth=True)
+            assert status == 200 and "small" in [t["type_name"] for t in listed]
         finally:
             for sock in held:
                 sock.close()
@@ -390,6 +402,7 @@ def test_large_bodies_past_the_servers_budget_are_503_and_small_requests_still_a
         big = json.dumps({"type_name": "big", "display_name": "x" * (MiB - 100)}).encode()
         status, answer = _post(server, big)
         assert status == 200, answer[:200]
+        assert json.loads(answer)["display_name"] == "x" * (MiB - 100)
         _wait_until_nothing_held(server)
 
 

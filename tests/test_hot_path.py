@@ -22,9 +22,13 @@ def test_journal_headers_are_the_request_headers_only(anonymous):
 def test_cached_credentials_answer_like_fresh_ones(anonymous):
     good = basic("demo-public-key", "demo-private-key")
     for _ in range(3):  # the first decodes the header, the next come from the cache
-        assert anonymous.get("/100/touchpoints/300", headers=good).status_code == 200
-        assert anonymous.get("/100/touchpoints/300", headers=basic("demo-public-key", "wrong")).status_code == 401
-        assert anonymous.get("/200/touchpoints/300", headers=good).status_code == 403
+        found = anonymous.get("/100/touchpoints/300", headers=good)
+        assert found.status_code == 200 and found.json["type_name"] == "visited_website"
+        unknown = anonymous.get("/100/touchpoints/300", headers=basic("demo-public-key", "wrong"))
+        assert (unknown.status_code, unknown.json) == (401, {"error": "unknown API keys: check the public and private key"})
+        foreign = anonymous.get("/200/touchpoints/300", headers=good)
+        assert (foreign.status_code, foreign.json) == (403, {"error": "these API keys belong to account 100, "
+                                                                      "not to account 200"})
 
 
 def test_a_long_authorization_header_is_decoded_not_cached(anonymous):
@@ -32,10 +36,12 @@ def test_a_long_authorization_header_is_decoded_not_cached(anonymous):
     response = anonymous.get("/100/touchpoints/300", headers={"Authorization": "Basic " + token})
     assert response.status_code == 401 and "unknown API keys" in response.json["error"]
     padded = "Basic " + base64.b64encode(b"demo-public-key:demo-private-key").decode() + " " * 300
-    assert anonymous.get("/100/touchpoints/300", headers={"Authorization": padded}).status_code == 200
+    found = anonymous.get("/100/touchpoints/300", headers={"Authorization": padded})
+    assert found.status_code == 200 and found.json["touchpoint_type_id"] == 300
 
 
 def test_sessions_stay_empty_and_unwritten(client):
     response = client.get("/100/touchpoints/300")
     assert response.status_code == 200 and "Set-Cookie" not in response.headers
-    assert client.get("/100/touchpoints/300").status_code == 200
+    again = client.get("/100/touchpoints/300")
+    assert again.status_code == 200 and again.json == response.json and "Set-Cookie" not in again.headers
