@@ -104,8 +104,13 @@ def test_no_path_another_route_could_take_is_answered_from_the_table():
 
 
 def test_a_method_the_route_lacks_is_left_to_werkzeug_for_its_405():
-    assert ROUTES.match("PATCH", "/100/touchpoints/300") is None
-    assert ROUTES.match("OPTIONS", "/100/touchpoints") is None
+    client = APP.test_client()
+    for method, path, allowed in (("PATCH", "/100/touchpoints/300", "DELETE, GET, HEAD, PUT"),
+                                  ("OPTIONS", "/100/touchpoints", "GET, HEAD, POST")):
+        assert ROUTES.match(method, path) is None
+        answer = client.open(path, method=method, auth=("demo-public-key", "demo-private-key"))
+        assert (answer.status_code, answer.headers["Allow"], answer.json) == (
+            405, allowed, {"error": f"{method} is not allowed on {path}; allowed: {allowed}"})
 
 
 SEGMENTS = st.one_of(
@@ -144,3 +149,7 @@ def test_a_websocket_upgrade_is_refused_as_werkzeug_refuses_it():
     for path in ("/100/touchpoints/300", "/100/touchpoints"):
         answer = client.get(path, headers=upgrade, auth=("demo-public-key", "demo-private-key"))
         assert answer.status_code == 405, (path, answer.status_code)
+        # A JSON error naming the path, whose list of methods is the Allow header's. (Not its exact words: it
+        # says GET is not allowed, where the refusal is of the upgrade; reported, left as it is.)
+        assert answer.content_type == "application/json"
+        assert answer.json["error"].endswith(f" on {path}; allowed: {answer.headers['Allow']}"), answer.json
