@@ -9,6 +9,8 @@ import requests
 
 from mockserver import MockServer
 
+from helpers import ADMIN_TOKEN_REQUIRED
+
 
 @pytest.fixture(scope="module")
 def running():
@@ -28,12 +30,14 @@ def test_where_and_who(server):
     assert server.auth == ("demo-public-key", "demo-private-key")
     assert server.base_url == f"{server.url}/100"
     assert server.auth_for(101) == ("other-public-key", "other-private-key")
-    assert server.session.get(f"{server.base_url}/touchpoints").status_code == 200
+    listed = server.session.get(f"{server.base_url}/touchpoints")
+    assert listed.status_code == 200 and [t["touchpoint_type_id"] for t in listed.json()] == [300, 200]
 
 
 def test_journal_helpers(server):
     server.session.get(f"{server.base_url}/touchpoints")
-    server.session.get(f"{server.base_url}/touchpoints/1234")
+    missing = server.session.get(f"{server.base_url}/touchpoints/1234")
+    assert missing.json() == {"error": "no touchpoint type with id 1234 in account 100"}
     assert [e["status"] for e in server.requests()] == [200, 404]
     assert len(server.requests(status=404)) == 1
     assert len(server.requests(method="GET", path="/100/touchpoints")) == 1
@@ -44,7 +48,8 @@ def test_journal_helpers(server):
 def test_fault_helpers(server):
     fault = server.add_fault(path="/100/touchpoints", status=500, times=1)
     assert server.faults()[0]["id"] == fault["id"]
-    assert server.session.get(f"{server.base_url}/touchpoints").status_code == 500
+    faulted = server.session.get(f"{server.base_url}/touchpoints")
+    assert (faulted.status_code, faulted.json()) == (500, {"error": f"Injected fault {fault['id']}: HTTP 500"})
     assert [(f["matched"], f["active"]) for f in server.faults()] == [(1, False)]  # used up, still listed
     server.add_fault(status=500)
     server.remove_fault(server.faults()[-1]["id"])
@@ -57,7 +62,8 @@ def test_drop_closes_the_connection_without_an_answer(server):
     server.add_fault(path="/100/touchpoints", action="drop", times=1)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{server.base_url}/touchpoints", auth=server.auth, timeout=5)
-    assert requests.get(f"{server.base_url}/touchpoints", auth=server.auth, timeout=5).status_code == 200
+    after = requests.get(f"{server.base_url}/touchpoints", auth=server.auth, timeout=5)
+    assert after.status_code == 200 and len(after.json()) == 2  # the drop was used up
     host, port = server.url.removeprefix("http://").split(":")
     server.add_fault(action="drop", times=1)
     with socket.create_connection((host, int(port)), timeout=5) as raw:
@@ -72,8 +78,9 @@ def test_delay_fault_does_not_block_other_requests(server):
     slow.start()
     time.sleep(0.05)
     started = time.monotonic()
-    assert requests.get(f"{server.base_url}/touchpoints/200", auth=server.auth).status_code == 200
+    other = requests.get(f"{server.base_url}/touchpoints/200", auth=server.auth)
     assert time.monotonic() - started < 0.5
+    assert other.status_code == 200 and other.json()["type_name"] == "purchased_tickets"
     slow.join()
 
 
@@ -86,9 +93,11 @@ def test_clock_helpers(server):
 def test_rate_limit_helpers(server):
     server.set_rate_limit(1, 60)
     assert server.session.get(f"{server.base_url}/touchpoints").status_code == 200
-    assert server.session.get(f"{server.base_url}/touchpoints").status_code == 403
+    refused = server.session.get(f"{server.base_url}/touchpoints")
+    assert (refused.status_code, refused.json()) == (403, {"error": "Rate Limit Exceeded"})
     server.clear_rate_limit()
-    assert server.session.get(f"{server.base_url}/touchpoints").status_code == 200
+    allowed = server.session.get(f"{server.base_url}/touchpoints")
+    assert allowed.status_code == 200 and len(allowed.json()) == 2
 
 
 def test_state_and_load(server, tmp_path):
@@ -104,14 +113,17 @@ def test_state_and_load(server, tmp_path):
 
 def test_admin_token_is_sent_by_the_helpers():
     with MockServer(admin_token="tok") as server:
-        assert requests.post(f"{server.url}/__admin/reset").status_code == 401
+        refused = requests.post(f"{server.url}/__admin/reset")
+        assert (refused.status_code, refused.json()) == (401, ADMIN_TOKEN_REQUIRED)
         server.add_fault(status=500)
         assert len(server.faults()) == 1
 
 
 def test_a_failing_control_call_raises_with_the_servers_message(server):
-    with pytest.raises(AssertionError, match="400"):
+    with pytest.raises(AssertionError, match="400") as raised:
         server.add_fault(status="teapot")
+    assert str(raised.value) == ('POST /__admin/faults failed: 400 '
+                                 '{"error": "\'status\' must be an HTTP status code from 200 to 599"}')
 
 
 def test_trailing_slash_and_errors_over_the_real_socket(server):
