@@ -43,7 +43,8 @@ def test_state_upload_replaces_everything_and_restarts_sequences(client):
            "members": [{"account_id": 7, "member_id": 70, "email": "m@example.com"}],
            "touchpoint_types": [{"account_id": 7, "touchpoint_type_id": 5000, "type_name": "t", "display_name": "T"}]}
     assert client.put("/__admin/state", json=doc).status_code == 200
-    assert client.get("/100/touchpoints").status_code == 401  # account 100's keys are gone
+    gone = client.get("/100/touchpoints")  # account 100's keys are gone
+    assert (gone.status_code, gone.json) == (401, {"error": "unknown API keys: check the public and private key"})
     seven = basic("k7", "s7")
     created = client.post("/7/touchpoints", json={"type_name": "u", "display_name": "U"}, headers=seven)
     assert created.json["touchpoint_type_id"] == 5001
@@ -122,8 +123,10 @@ def test_a_fault_with_a_body_and_times(client):
     client.post("/__admin/faults", json={"path": "/100/touchpoints*", "status": 429, "body": {"error": "slow down"},
                                          "times": 2})
     assert client.get("/100/touchpoints/300").json == {"error": "slow down"}
-    assert client.get("/100/touchpoints").status_code == 429
-    assert client.get("/100/touchpoints").status_code == 200  # used up
+    second = client.get("/100/touchpoints")
+    assert (second.status_code, second.json) == (429, {"error": "slow down"})
+    used_up = client.get("/100/touchpoints")
+    assert used_up.status_code == 200 and type_ids(used_up) == DEFAULT_TYPE_IDS  # used up
     (listed,) = client.get("/__admin/faults").json  # still listed, so a test can see it fired
     assert (listed["times"], listed["matched"], listed["active"]) == (0, 2, False)
 
@@ -131,12 +134,16 @@ def test_a_fault_with_a_body_and_times(client):
 def test_used_up_faults_make_room_for_new_ones(client):
     from mockserver.state.faults import MAX_FAULTS
     client.post("/__admin/faults", json={"path": "/100/touchpoints", "status": 503, "times": 1})
-    assert client.get("/100/touchpoints").status_code == 503
+    fired = client.get("/100/touchpoints")
+    assert (fired.status_code, fired.json) == (503, {"error": "Injected fault 1: HTTP 503"})
     for _ in range(MAX_FAULTS - 1):
         assert client.post("/__admin/faults", json={"path": "/nothing", "status": 500}).status_code == 200
     assert client.post("/__admin/faults", json={"path": "/nothing", "status": 500}).status_code == 200
     assert all(f["active"] for f in client.get("/__admin/faults").json)
-    assert client.post("/__admin/faults", json={"path": "/nothing", "status": 500}).status_code == 400
+    refused = client.post("/__admin/faults", json={"path": "/nothing", "status": 500})
+    assert (refused.status_code, refused.json) == (400, {"error": f"there are already {MAX_FAULTS} faults, the most "
+                                                                  "this server keeps; remove some (DELETE "
+                                                                  "/__admin/faults/{id}, or DELETE /__admin/faults)"})
 
 
 def test_faults_come_before_authentication(anonymous):
@@ -173,7 +180,8 @@ def test_faults_list_delete_and_clear(client):
     b = client.post("/__admin/faults", json={"delay_ms": [1, 2]}).json["id"]
     assert [f["id"] for f in client.get("/__admin/faults").json] == [a, b]
     assert client.delete(f"/__admin/faults/{a}").status_code == 200
-    assert client.delete(f"/__admin/faults/{a}").status_code == 404
+    again = client.delete(f"/__admin/faults/{a}")
+    assert (again.status_code, again.json) == (404, {"error": f"no fault with id {a}"})
     assert [f["id"] for f in client.get("/__admin/faults").json] == [b]
     client.delete("/__admin/faults")
     assert client.get("/__admin/faults").json == []
@@ -333,7 +341,8 @@ def test_the_control_api_has_an_index_with_a_line_of_help_per_endpoint():
         endpoints = {(e["method"], e["path"]): e["help"] for e in answer.get_json()["endpoints"]}
         assert ("POST", "/__admin/reset") in endpoints and ("DELETE", "/__admin/faults/{fault_id}") in endpoints
         assert all(help_ for help_ in endpoints.values())
-    assert client.get("/__admin/state").status_code == 401  # the rest still needs the token
+    refused = client.get("/__admin/state")  # the rest still needs the token
+    assert (refused.status_code, refused.json) == (401, ADMIN_TOKEN_REQUIRED)
 
 
 def test_reset_restarts_fault_ids():
@@ -344,7 +353,8 @@ def test_reset_restarts_fault_ids():
 
 
 def test_a_refused_fault_uses_up_no_id(client):
-    assert client.post("/__admin/faults", json={"status": 1000}).status_code == 400
+    refused = client.post("/__admin/faults", json={"status": 1000})
+    assert (refused.status_code, refused.json) == (400, {"error": "'status' must be an HTTP status code from 200 to 599"})
     assert client.post("/__admin/faults", json={"status": 500}).json["id"] == 1
 
 
