@@ -320,11 +320,14 @@ def test_a_failed_rename_is_503_for_reset_and_upload(tmp_path, monkeypatch):
     client.delete("/100/touchpoints/300")
     before, state = db.read_bytes(), client.get("/__admin/state").json
     monkeypatch.setattr("mockserver.core.filestore.os.replace", _full_disk)
-    assert client.post("/__admin/reset").status_code == 503
-    assert client.put("/__admin/state", json=state).status_code == 503
+    for refused in (client.post("/__admin/reset"), client.put("/__admin/state", json=state)):
+        assert (refused.status_code, refused.json) == (503, {"error": "the database file could not be written "
+                                                                      "([Errno 28] No space left on device); "
+                                                                      "nothing was changed"})
     monkeypatch.undo()
     assert db.read_bytes() == before and client.get("/__admin/state").json == state
-    assert client.get("/__admin/faults").status_code == 200
+    faults = client.get("/__admin/faults")
+    assert (faults.status_code, faults.json) == (200, [])
 
 
 def test_a_half_written_wal_line_that_cannot_be_cut_does_not_damage_the_next_write(tmp_path, monkeypatch):
@@ -340,10 +343,14 @@ def test_a_half_written_wal_line_that_cannot_be_cut_does_not_damage_the_next_wri
 
     monkeypatch.setattr("mockserver.core.filestore.os.write", half_write)
     monkeypatch.setattr("mockserver.core.filestore.os.ftruncate", _full_disk)
-    assert client.post("/100/touchpoints/members", json=body).status_code == 503
+    refused = client.post("/100/touchpoints/members", json=body)
+    assert refused.status_code == 503
+    assert refused.json["error"].startswith("the database file could not be written ([Errno 28] short write to ")
+    assert refused.json["error"].endswith("state.json.wal); nothing was changed")
     monkeypatch.undo()
     kept = client.post("/100/touchpoints/members", json=body)
     assert kept.status_code == 200
+    assert [(t["member_id"], t["touchpoint_type_id"]) for t in kept.json] == [(1, 1)]
     state = client.get("/__admin/state").json
     kill(app)
     assert open_app(db).test_client().get("/__admin/state").json == state

@@ -51,6 +51,7 @@ def test_an_account_id_that_is_not_plain_ascii_digits_is_an_unknown_path_without
         assert_json_answer(status, headers.get("content-type"), answer, f"{method} {account!r}")
     delete = _raw(server, f"DELETE /{quote(account, safe='+')}/touchpoints/300 HTTP/1.1".encode())
     assert delete[0] == 404, delete
+    assert json.loads(delete[2]) == {"error": f"no such endpoint: DELETE /{account}/touchpoints/300"}, delete
     assert json.dumps(server.state(), sort_keys=True) == state
 
 
@@ -99,7 +100,8 @@ def test_a_write_to_an_account_that_does_not_exist_is_404_with_auth_off_and_refu
                        ("/999/members/add", {"email": "a@example.com"}),
                        ("/999/touchpoints/members", {"touchpoints": [{"member_id": 444, "touchpoint_type_id": 300}]}),
                        ("/0/touchpoints", {"type_name": "x", "display_name": "X"})):
-        assert client.post(path, json=body).status_code == 404, path
+        refused = client.post(path, json=body)
+        assert (refused.status_code, refused.json) == (404, {"error": f"no account {path.split('/')[1]}"}), path
     assert client.get("/__admin/state").get_json() == before
     store = app.extensions["emma_mock"].store
     with pytest.raises(NotFound):
@@ -185,7 +187,9 @@ def test_a_hostile_journal_filter_over_long_paths_answers_within_a_second(app):
     response = client.get("/__admin/requests", query_string={"path": "*" + "a" * 250 + "b*"})
     assert time.perf_counter() - started < 1.0
     assert response.status_code == 200 and response.get_json() == []
-    assert client.get("/__admin/requests", query_string={"path": "*" * 257}).status_code == 400
+    refused = client.get("/__admin/requests", query_string={"path": "*" * 257})
+    assert (refused.status_code, refused.json) == (
+        400, {"error": "query parameter 'path' must be a path or glob of at most 256 characters"})
 
 
 # --- HEAD answers carry no body --------------------------------------------------------------------
@@ -321,7 +325,8 @@ def test_a_body_in_utf16_is_not_taken_for_json(app):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH
     body = '{"type_name": "x", "display_name": "X"}'.encode("utf-16")
-    assert client.post("/100/touchpoints", data=body).status_code == 400
+    refused = client.post("/100/touchpoints", data=body)
+    assert (refused.status_code, refused.json) == (400, {"error": "request body is not UTF-8 encoded JSON"})
 
 
 @pytest.mark.parametrize("status", [204, 304])
