@@ -72,11 +72,13 @@ def test_unicode_digits_in_a_path_do_not_pass_faults_the_rate_limit_or_the_journ
     server.clear_requests()
     server.set_rate_limit(1, 3600)
     try:
-        status, _, _ = _raw(server, f"GET /{quote('١٠٠')}/touchpoints HTTP/1.1".encode())
+        status, _, answer = _raw(server, f"GET /{quote('١٠٠')}/touchpoints HTTP/1.1".encode())
         assert status == 404
-        server.add_fault(path="/100/*", status=503)
-        status, _, _ = _raw(server, b"GET /%31%30%30/touchpoints HTTP/1.1")  # percent-encoded ASCII: account 100
+        assert json.loads(answer) == {"error": "no such endpoint: GET /١٠٠/touchpoints"}
+        fault = server.add_fault(path="/100/*", status=503)
+        status, _, answer = _raw(server, b"GET /%31%30%30/touchpoints HTTP/1.1")  # percent-encoded ASCII: account 100
         assert status == 503
+        assert json.loads(answer) == {"error": f"Injected fault {fault['id']}: HTTP 503"}
     finally:
         server.clear_faults()
         server.clear_rate_limit()

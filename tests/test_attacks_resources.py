@@ -326,6 +326,9 @@ def test_an_overlong_method_is_cut_in_the_journal(server):
                      "Connection: close\r\n\r\n".encode())
         status, body = _answer(sock)
         assert status == 405 and len(body) < 1000  # the answer does not echo the method whole either
+        error = json.loads(body)["error"]  # the method cut short with an ellipsis, then what is allowed
+        assert error.startswith("XXX") and "X\u2026 is not allowed" in error
+        assert error.endswith(" is not allowed on /100/touchpoints; allowed: GET, HEAD, POST")
     entry = server.session.get(f"{server.url}/__admin/requests").json()[-1]
     assert entry["cut"] == ["method"]
     assert len(entry["method"]) == journal_module.METHOD_LIMIT
