@@ -187,15 +187,23 @@ def test_faults_list_delete_and_clear(client):
     assert client.get("/__admin/faults").json == []
 
 
-@pytest.mark.parametrize("spec", [{}, {"method": "GET"}, {"status": "500"}, {"status": 99}, {"delay_ms": -1},
-                                  {"delay_ms": [5, 1]}, {"delay_ms": "x"}, {"action": "explode"},
-                                  {"status": 500, "times": 0}, {"status": 500, "probability": 2},
-                                  {"status": 500, "path": ""}, {"status": 500, "path": "/" * 257},
-                                  {"status": 500, "colour": "red"}, []])
-def test_bad_faults_are_400(client, spec):
+@pytest.mark.parametrize(("spec", "names"), [
+    ({}, "a fault needs at least one of 'status', 'delay_ms' or 'action'"),
+    ({"method": "GET"}, "a fault needs at least one of"), ({"status": "500"}, "'status' must be an HTTP status code"),
+    ({"status": 99}, "from 200 to 599"), ({"delay_ms": -1}, "'delay_ms' must be a number or [min, max]"),
+    ({"delay_ms": [5, 1]}, "'delay_ms'"), ({"delay_ms": "x"}, "from 0 to 600000"),
+    ({"action": "explode"}, "'action' must be \"respond\" or \"drop\""),
+    ({"status": 500, "times": 0}, "'times' must be a positive integer"),
+    ({"status": 500, "probability": 2}, "'probability' must be a number from 0 to 1"),
+    ({"status": 500, "path": ""}, "'path' must be a path glob of 1 to 256 characters"),
+    ({"status": 500, "path": "/" * 257}, "'path' must be a path glob of 1 to 256 characters"),
+    ({"status": 500, "colour": "red"}, "unknown fault field 'colour' (allowed: action, body, delay_ms, method,"),
+    ([], "a fault must be a JSON object")])
+def test_bad_faults_are_400(client, spec, names):
     response = client.post("/__admin/faults", json=spec)
     assert response.status_code == 400
     assert isinstance(response.json["error"], str)
+    assert names in response.json["error"]  # the field at fault and what it must be
 
 
 def test_drop_without_a_real_server_says_so(client):
