@@ -53,15 +53,19 @@ def test_state_upload_replaces_everything_and_restarts_sequences(client):
     assert tp.json[0]["touchpoint_id"] == 1  # no touchpoints in the new state: the sequence starts at 1
 
 
-@pytest.mark.parametrize("doc", [[], {"accounts": "x"}, {"members": [{"account_id": 1}]},
-                                 {"accounts": [{"account_id": 1, "public_key": "a", "private_key": "b"}],
-                                  "touchpoints": [{"account_id": 1, "touchpoint_id": 1, "member_id": 2,
-                                                   "touchpoint_type_id": 3}]}])
-def test_an_invalid_state_is_400_and_changes_nothing(client, doc):
+@pytest.mark.parametrize(("doc", "error"), [
+    ([], "state: a fixture must be a JSON object with accounts, members, touchpoint_types, touchpoints"),
+    ({"accounts": "x"}, "state: 'accounts' must be a list"),
+    ({"members": [{"account_id": 1}]}, "state: members[0]: 'email' must be a non-empty string, got null"),
+    ({"accounts": [{"account_id": 1, "public_key": "a", "private_key": "b"}],
+      "touchpoints": [{"account_id": 1, "touchpoint_id": 1, "member_id": 2, "touchpoint_type_id": 3}]},
+     "state: touchpoints[0]: member_id 2 is not a member of account 1")])
+def test_an_invalid_state_is_400_and_changes_nothing(client, doc, error):
     before = client.get("/__admin/state").json
     response = client.put("/__admin/state", json=doc)
     assert response.status_code == 400
     assert isinstance(response.json["error"], str)
+    assert response.json == {"error": error}  # names the record and the field at fault
     assert client.get("/__admin/state").json == before
 
 
