@@ -54,7 +54,21 @@ def standin_fixture(members: int = 5, touchpoints_per_member: int = 2) -> dict[s
 Drift = Callable[[str, str, dict[str, list[str]], int, Any], tuple[int, Any]]
 
 
-class Proxy:
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 for a handler class; `url` is its root, `close()` stops it."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]):
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Proxy(LocalServer):
     """An HTTP server on 127.0.0.1 forwarding to `target` and passing answers through `drift`.
 
     `before(method, path)` runs before forwarding (a test delays a request there).
@@ -91,14 +105,7 @@ class Proxy:
             do_GET = do_POST = do_PUT = do_DELETE = _forward
 
         self.drift, self.before = drift, before
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 BIN = Path(sys.executable).parent

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 import requests
 import test_dashboard_browser as browser_tests
 import test_dashboard_copies as copies
+from standins import LocalServer
 from test_dashboard_browser import LIVE, poll_now
 from test_dashboard_copies import run_pasted
 
@@ -29,7 +29,7 @@ ACCOUNT = 2001
 KEYS = ("hostile-test-public", "hostile-test-private")
 
 
-class HostileApi:
+class HostileApi(LocalServer):
     """A "real API" on 127.0.0.1 answering every GET with `answer(handler)`; counts what it wrote."""
 
     def __init__(self) -> None:
@@ -55,14 +55,8 @@ class HostileApi:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{ACCOUNT}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
+        self.url += f"/{ACCOUNT}"  # the account's API base, as capture and verify take it
 
 
 @pytest.fixture

@@ -460,17 +460,22 @@ def test_a_bad_journal_filter_says_why_beside_it(page, tab, server):
     page.wait_for_selector("#filter-error:text('at most 256 characters')", timeout=LIVE)
 
 
+def _open_newest_in_try_it(page) -> None:
+    """Bring the journal up to date, open its newest entry and press "open in try it"."""
+    poll_now(page)
+    entry = page.locator("#journal li").first
+    entry.wait_for(timeout=LIVE)
+    entry.locator("summary").click()
+    entry.locator("button.open-try").click()
+
+
 def test_an_entry_opens_in_try_it_and_sends_the_same_request_again(page, tab, server):
     tab.allowed_errors = ("status of 400",)  # the second answer
     sent = b'{"type_name": "from_the_journal", "display_name": "From \\u00e9 Journal"}'
     requests.post(server.url + "/101/touchpoints", params={"x": "a b", "y": ["1", "2"]}, data=sent,
                   headers={"Content-Type": "application/json"}, auth=("other-public-key", "other-private-key"),
                   timeout=5)
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
-    entry.locator("button.open-try").click()
+    _open_newest_in_try_it(page)
     assert page.input_value("#try-method") == "POST"
     assert page.input_value("#try-path") == "/101/touchpoints?x=a%20b&y=1&y=2"
     assert page.input_value("#try-account") == "101"
@@ -490,11 +495,7 @@ def test_an_entry_opens_in_try_it_and_sends_the_same_request_again(page, tab, se
 def test_an_entry_sent_without_credentials_opens_in_try_it_without_them(page, tab, server):
     tab.allowed_errors = ("status of 401",)
     requests.get(server.url + "/100/touchpoints", timeout=5)
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
-    entry.locator("button.open-try").click()
+    _open_newest_in_try_it(page)
     assert page.input_value("#try-account") == ""
     page.click("#try-form button[type=submit]")
     page.wait_for_selector("#try-status:text('401')", timeout=LIVE)
@@ -594,11 +595,7 @@ def test_an_entry_with_dot_segments_is_not_sent_from_try_it_as_another_path(page
     raw_request(server.url, b"POST /100/touchpoints/../../__admin/reset HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                             b"Content-Length: 0\r\nConnection: close\r\n\r\n")
     server.add_fault(path="/nothing-matches", status=500)  # a reset would remove it
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
-    entry.locator("button.open-try").click()
+    _open_newest_in_try_it(page)
     for path in ("/100/touchpoints/../../__admin/reset", "/100/%2E%2e/__admin/reset", "/100/./x/%2e/../__admin/reset"):
         page.fill("#try-path", path)
         page.click("#try-form button[type=submit]")
