@@ -158,9 +158,22 @@ def test_members_limit_and_small_pages(standin: MockServer, tmp_path: Path):
 
 
 def test_the_rate_limit_is_waited_out(standin: MockServer, tmp_path: Path):
+    # The stand-in's clock stands still, so the limit is reached whatever the machine's speed; the first
+    # refusal moves it on by the second that Retry-After asks capture to wait, as real time would.
+    standin.freeze_clock("2026-01-01T00:00:00Z")
     standin.set_rate_limit(requests=6, per_seconds=1)
+
+    def time_passes_on_refusal(method: str, path: str, query: dict[str, list[str]], status: int,
+                               body: Any) -> tuple[int, Any]:
+        if status == 403:
+            standin.advance_clock(1)
+        return status, body
+    proxy = Proxy(standin.url, time_passes_on_refusal)
     out = tmp_path / "limited.json"
-    result = emma_mock("capture", base(standin), "-o", str(out), "--members", "3")
+    try:
+        result = emma_mock("capture", base(proxy), "-o", str(out), "--members", "3")
+    finally:
+        proxy.close()
     assert result.returncode == 0, result.stderr
     assert "rate limited: waiting 1 s as the API asks (Retry-After)" in result.stderr
     assert len(json.loads(out.read_text())["members"]) == 3
