@@ -9,15 +9,17 @@ from flask.testing import FlaskClient
 
 from mockserver import Config, create_app
 
+import helpers
 from helpers import DEMO_AUTH, OTHER_AUTH, basic, launched_chromium, started_playwright
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    helpers.SLOW_ASKED = "slow" in (config.getoption("markexpr", "") or "") or os.environ.get("EMMA_MOCK_SLOW") == "1"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked `slow` run only with `-m slow` (or EMMA_MOCK_SLOW=1); a bounded variant always runs."""
-    if item.get_closest_marker("slow") is None:
-        return
-    asked = "slow" in (item.config.getoption("markexpr", "") or "")
-    if not asked and os.environ.get("EMMA_MOCK_SLOW") != "1":
+    if item.get_closest_marker("slow") is not None and not helpers.SLOW_ASKED:
         pytest.skip("long variant: run with -m slow or EMMA_MOCK_SLOW=1")
 
 

@@ -34,6 +34,9 @@ def basic(user: str, password: str) -> dict[str, str]:
     """An `Authorization: Basic ...` header for these keys."""
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 REPO = Path(__file__).resolve().parent.parent
+# Whether this run asked for the long variants (`-m slow` or EMMA_MOCK_SLOW=1): set by conftest.py's
+# pytest_configure, before any test module is imported.
+SLOW_ASKED = False
 DEFAULT_FIXTURE = REPO / "fixtures" / "default.json"
 
 

@@ -15,7 +15,8 @@ without it the module errors out instead of being skipped.
 A second, smaller pass sends the API operations with no credentials and with wrong
 ones: every answer must be a documented 401 with `WWW-Authenticate`.
 
-A normal run tries 10 examples per operation; `-m slow` (which CI runs too) tries 50.
+A normal run tries 10 examples per operation; `-m slow` (which CI runs too) tries 50, in a test that
+exists only in such a run (schemathesis builds its items at collection, a second each in every worker).
 Environment knobs for a deeper local run:
 `EMMA_MOCK_FUZZ_EXAMPLES` (examples per operation in the normal run, default 10) and
 `EMMA_MOCK_FUZZ_RANDOM=1` (a fresh random seed instead of the fixed derandomized one).
@@ -39,6 +40,8 @@ from schemathesis.checks import (
 
 from mockserver.control.openapi import document
 from mockserver.testing import MockServer
+
+import helpers
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 MAX_EXAMPLES = int(os.environ.get("EMMA_MOCK_FUZZ_EXAMPLES", "10"))
@@ -91,12 +94,13 @@ def test_the_live_server_conforms_to_its_openapi_document(case, live):
     _conforms(case, live)
 
 
-@pytest.mark.slow
-@schema.parametrize()
-@settings(max_examples=SLOW_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
-          suppress_health_check=list(HealthCheck))
-def test_the_live_server_conforms_to_its_openapi_document_at_length(case, live):
-    _conforms(case, live)
+if helpers.SLOW_ASKED:  # only then: schemathesis builds each operation's test at collection, in every worker
+    @pytest.mark.slow
+    @schema.parametrize()
+    @settings(max_examples=SLOW_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+              suppress_health_check=list(HealthCheck))
+    def test_the_live_server_conforms_to_its_openapi_document_at_length(case, live):
+        _conforms(case, live)
 
 
 api_schema = schema.exclude(path_regex=r"^/__admin")
