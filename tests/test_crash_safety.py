@@ -211,7 +211,7 @@ def _kill_rounds(tmp_path: Path, kills: int, seed: int) -> Ledger:
 
 
 def test_sigkill_under_write_load_loses_no_acknowledged_write(tmp_path):
-    _kill_rounds(tmp_path, kills=3, seed=20261128)
+    _kill_rounds(tmp_path, kills=2, seed=20261128)
 
 
 @pytest.mark.slow
