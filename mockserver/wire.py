@@ -4,11 +4,10 @@ Below both blueprint packages: `api/` and `control/` import it, it imports neith
 """
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 
 from .core import strict_json
 from .core.errors import BadRequest, PayloadTooLarge, error_body
@@ -20,8 +19,6 @@ from .state.mock import Mock
 
 JSON = "application/json"
 EXTENSION = "emma_mock"  # the key of the Mock in `app.extensions`
-# The clock reading of the API request being answered in this thread, set by serving/front.py around Flask.
-CLOCK_READING: ContextVar[datetime | None] = ContextVar("emma_mock_clock_reading", default=None)
 
 
 def mock_of(app: Flask) -> Mock:
@@ -42,9 +39,9 @@ def store() -> Store:
 def now() -> datetime:
     """The mock clock's one reading for this request: its journal `time`, and every date it makes.
 
-    serving/front.py reads the clock once per API request and sets CLOCK_READING around Flask; a
+    serving/front.py reads the clock once per API request and puts the reading in `flask.g`; a
     request without one (the control API) reads the clock here."""
-    reading = CLOCK_READING.get()
+    reading: datetime | None = g.get("now")
     return reading if reading is not None else current_mock().clock.now()
 
 

@@ -27,12 +27,11 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import Flask
+from flask import Flask, g
 
 from ..core.errors import ApiError, error_body
 from ..core.ids import account_in_path
 from ..core.limits import MAX_TARGET_BYTES, body_cap, target_too_long_message, too_large_message
-from ..wire import CLOCK_READING
 from . import browser_rules
 from .auth import admit, identify
 from .console import ConsoleLog
@@ -108,11 +107,9 @@ class Front:
             refused = self._admission(environ, path, now, entry)
             if refused is not None:
                 return out.send(refused)
-            reading = CLOCK_READING.set(now)  # what the views' `wire.now()` returns
-            try:
+            with self.flask_app.app_context():  # the request's context reuses it, so its views read `g.now`
+                g.now = now
                 return out.app(self.app, environ)
-            finally:
-                CLOCK_READING.reset(reading)
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.mock.journal.record(entry)
