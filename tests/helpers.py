@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from readme_blocks import WITHOUT_OUR_TEST_PLUGINS
 
 DEMO_AUTH = ("demo-public-key", "demo-private-key")
 OTHER_AUTH = ("other-public-key", "other-private-key")
@@ -73,15 +74,18 @@ def run_pytest(folder: Path, source: str, *args: str, env: dict[str, str] | None
                entry_point: bool = False) -> subprocess.CompletedProcess[str]:
     """Run pytest on a user's test file (no conftest) in `folder`, as that user would.
 
-    With `entry_point`, every installed plugin loads as pytest finds them, emma-mock's by its entry
-    point; otherwise only emma-mock's plugin (and xdist when `-n` is given) loads, named with -p, as in
+    With `entry_point`, the installed plugins load as pytest finds them, emma-mock's by its entry
+    point (but for this project's test-only ones, which a user's project lacks: readme_blocks);
+    otherwise only emma-mock's plugin (and xdist when `-n` is given) loads, named with -p, as in
     a project that installs only emma-mock: the other plugins here (schemathesis, hypothesis,
     playwright) take seconds to load.
     """
     (folder / "test_user.py").write_text(textwrap.dedent(source))
     full_env = {**os.environ, **(env or {})}
     plugins: list[str] = []
-    if not entry_point:
+    if entry_point:
+        full_env["PYTEST_ADDOPTS"] = WITHOUT_OUR_TEST_PLUGINS
+    else:
         full_env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         plugins = ["-p", "mockserver.testing.pytest_plugin", *(["-p", "xdist"] if "-n" in args else [])]
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugins, *args,

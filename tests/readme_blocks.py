@@ -16,6 +16,11 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+# This project's test dependencies (schemathesis, hypothesis) add pytest plugins that a user's project
+# does not have, and that cost seconds per pytest start (all their modules rewritten): a pytest run
+# "as a user" switches them off, its plugins otherwise found by entry point, emma-mock's included.
+WITHOUT_OUR_TEST_PLUGINS = "-p no:schemathesis -p no:hypothesispytest"
+
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 SEPARATOR = "\x1e"  # between the outputs of two commands of one session
 
@@ -99,9 +104,7 @@ def user_env(bin_dir: Path, home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("EMMA_MOCK_", "MOCKSERVER_", "PYTEST_", "COV_", "CURL_"))}
     (home / ".curlrc").write_text("no-progress-meter\n")
-    # This project's test dependencies (schemathesis, hypothesis) add pytest plugins that a reader's
-    # project does not have and that cost seconds per pytest start on a loaded machine.
-    env["PYTEST_ADDOPTS"] = "-p no:schemathesis -p no:hypothesispytest"
+    env["PYTEST_ADDOPTS"] = WITHOUT_OUR_TEST_PLUGINS
     env.update(PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}", COLUMNS="80", PYTHONDONTWRITEBYTECODE="1",
                CURL_HOME=str(home))
     return env

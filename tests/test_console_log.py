@@ -92,6 +92,7 @@ def test_closing_the_console_writes_what_is_queued_and_ends_its_thread():
 def test_the_cli_stops_promptly_with_a_console_nobody_reads(signal_name):
     """Stdout a full pipe nobody reads: the console's blocked write must not hold up the stop (nor the
     last line the CLI prints on the way out)."""
+    import fcntl
     import glob
     import http.client
     import signal
@@ -101,13 +102,15 @@ def test_the_cli_stops_promptly_with_a_console_nobody_reads(signal_name):
                    for wchan in glob.glob(f"/proc/{server.pid}/task/*/wchan"))
 
     with CLIServer() as server:
+        # The smallest pipe Linux allows (a page, against 64 KiB by default) fills after a dozen lines.
+        fcntl.fcntl(server.process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
         host, port = server.url.removeprefix("http://").rsplit(":", 1)
         conn = http.client.HTTPConnection(host, int(port), timeout=10)
         target = "/100/touchpoints/300?x=" + "a" * 250  # long lines fill the pipe fast
         for sent in range(3000):
             conn.request("GET", target, headers=basic(*DEMO_AUTH))
             conn.getresponse().read()
-            if sent % 50 == 49 and wait_until(blocked_writing, timeout=0.15):  # the console writes every 0.05 s
+            if sent % 10 == 9 and wait_until(blocked_writing, timeout=0.15):  # the console writes every 0.05 s
                 break
         assert wait_until(blocked_writing), "the console's thread never blocked on the full pipe"
         started = time.monotonic()
