@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 from flask import Flask
@@ -14,6 +15,12 @@ from helpers import DEMO_AUTH, OTHER_AUTH, basic, launched_chromium, started_pla
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # A shell starting pytest in the background without job control (`pytest &` in a script) has it
+    # ignore SIGINT, and every process it starts would inherit that: the tests that stop a CLI with
+    # Ctrl-C's signal would wait on a server that cannot hear it. Handled here, it is the default again
+    # in every child.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     helpers.SLOW_ASKED = "slow" in (config.getoption("markexpr", "") or "") or os.environ.get("EMMA_MOCK_SLOW") == "1"
 
 
