@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 import pytest
@@ -21,7 +22,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # in every child.
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    helpers.SLOW_ASKED = "slow" in (config.getoption("markexpr", "") or "") or os.environ.get("EMMA_MOCK_SLOW") == "1"
+    helpers.SLOW_ASKED = _names_slow(config.getoption("markexpr", "") or "") or os.environ.get("EMMA_MOCK_SLOW") == "1"
+
+
+def _names_slow(markexpr: str) -> bool:
+    """Whether a `-m` expression asks for `slow` tests: it names `slow`, and not right after a `not`."""
+    words = re.findall(r"[\w-]+", markexpr)
+    return any(word == "slow" and (i == 0 or words[i - 1] != "not") for i, word in enumerate(words))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -10,7 +10,8 @@ def run_pytest(tmp_path, source, *args, entry_point=False):
 
 
 def test_a_users_test_file_gets_the_fixtures_with_no_conftest(tmp_path):
-    """Every plugin installed here loads, emma-mock's by its entry point; the other tests name it with -p."""
+    """Plugins load by entry point, emma-mock's among them (this project's test-only ones are switched off, as a
+    user's project lacks them: helpers.run_pytest); the other tests name emma-mock's with -p."""
     result = run_pytest(tmp_path, """
         import requests
 
