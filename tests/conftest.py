@@ -74,7 +74,7 @@ def playwright():
 @pytest.fixture(scope="session")
 def browser(playwright):
     """Headless Chromium, started once per worker for the dashboard's browser tests (a test module's
-    tests share one tab, `tab` in test_dashboard_browser.py; a test that needs a context of its own opens one)."""
+    tests share one tab, `tab` in browser_pages.py; a test that needs a context of its own opens one)."""
     yield from launched_chromium(playwright)
 
 

@@ -9,21 +9,18 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import browser_pages
 import pytest
 import requests
-import test_dashboard_browser as browser_tests
-import test_dashboard_copies as copies
+from browser_pages import LIVE, poll_now, run_pasted
 from standins import LocalServer
-from test_dashboard_browser import LIVE, poll_now
-from test_dashboard_copies import run_pasted
 
 from mockserver.contract import capture, cli
 from mockserver.testing import MockServer
 
 from helpers import raw_request, replay
 
-server, tab, page = browser_tests.server, browser_tests.tab, browser_tests.page  # the same fixtures (browser: conftest.py)
-stub = copies.stub
+server, tab, page, stub = browser_pages.server, browser_pages.tab, browser_pages.page, browser_pages.stub  # fixtures
 
 ACCOUNT = 2001
 KEYS = ("hostile-test-public", "hostile-test-private")

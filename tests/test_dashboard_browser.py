@@ -22,8 +22,10 @@ import os
 import subprocess
 from pathlib import Path
 
+import browser_pages
 import pytest
 import requests
+from browser_pages import LIVE, eventually, open_page, poll_now
 
 from mockserver.testing import MockServer
 
@@ -31,97 +33,7 @@ from helpers import raw_request, replay
 
 ROOT = Path(__file__).resolve().parent.parent
 README_SCREENSHOT = ROOT / "docs" / "dashboard.png"
-LIVE = 3000  # ms: "within about a second", with room for a loaded machine
-POLL_MS = 600  # as in mockserver/control/dashboard/dashboard.js
-
-
-@pytest.fixture(scope="module")
-def server():
-    with MockServer() as server:
-        yield server
-
-
-class Watched:
-    """A page and what it did that it should not: console errors, page errors, requests elsewhere."""
-
-    def __init__(self, context, origin: str, allowed_errors: tuple[str, ...] = ()):
-        self.context = context
-        self.page = context.new_page()
-        self.allowed_errors = allowed_errors
-        self.problems: list[str] = []
-        self.elsewhere: list[str] = []
-        self.page.on("console", lambda m: self._console(m, self.allowed_errors))
-        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        self.page.on("request", lambda r: None if r.url.startswith((origin + "/", "blob:", "data:"))
-                     else self.elsewhere.append(r.url))
-
-    def _console(self, message, allowed: tuple[str, ...]) -> None:
-        if message.type == "error" and not any(text in message.text for text in allowed):
-            self.problems.append(f"console: {message.text}")
-
-    def check(self) -> None:
-        assert self.problems == [], "the page logged errors"
-        assert self.elsewhere == [], "the page asked another host"
-
-
-def load(watched: Watched, url: str, wait_ready: bool = True) -> None:
-    watched.page.goto(url + "/")
-    if wait_ready:
-        watched.page.wait_for_selector("body[data-ready=true]", timeout=10_000)
-
-
-def open_page(browser, url: str, allowed_errors: tuple[str, ...] = (), wait_ready: bool = True,
-              clock: bool = True) -> Watched:
-    """The dashboard in a tab of its own; with `clock`, its timers on Playwright's clock (see `poll_now`)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True,
-                                  permissions=["clipboard-read", "clipboard-write"])
-    watched = Watched(context, url, allowed_errors)
-    if clock:
-        watched.page.clock.install()
-    load(watched, url, wait_ready)
-    return watched
-
-
-def poll_now(page) -> None:
-    """Every timer of the page due within POLL_MS fires now: its next poll (a poll under way finishes first),
-    the pause after typing into the journal filter."""
-    page.clock.run_for(POLL_MS)
-
-
-@pytest.fixture(scope="module")
-def tab(browser, server):
-    """One tab for the module's `page` tests, closed with the module. A test that expects the page to log
-    an error (a refused request) names it in `tab.allowed_errors`, for that test only."""
-    watched = open_page(browser, server.url, wait_ready=False)
-    yield watched
-    watched.context.close()
-
-
-@pytest.fixture
-def page(tab, server):
-    """The dashboard, loaded afresh on a freshly reset mock (routes and findings of the test before cleared)."""
-    server.reset()
-    tab.allowed_errors = ()
-    tab.problems.clear()
-    tab.elsewhere.clear()
-    load(tab, server.url)
-    yield tab.page
-    tab.page.unroute_all(behavior="ignoreErrors")
-    tab.page.goto("about:blank")  # nothing polls between tests
-    tab.check()
-
-
-def eventually(check, timeout: float = LIVE / 1000):
-    """Wait for a condition checked through the API (the page acts asynchronously)."""
-    import time
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
-
-
+server, tab, page = browser_pages.server, browser_pages.tab, browser_pages.page  # the fixtures, for this module
 def test_first_screen_shows_accounts_data_and_journal_and_is_the_readme_screenshot(browser, server, tmp_path):
     server.reset()
     requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)

@@ -10,52 +10,24 @@ a method with a quote, sent over a raw socket; keys with `$(...)` from a state u
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from urllib.parse import quote
 
+import browser_pages
 import pytest
 import requests
-import test_dashboard_browser as browser_tests
-from test_dashboard_browser import LIVE, eventually, poll_now
+from browser_pages import LIVE, eventually, poll_now, run_pasted
 
 from helpers import raw_request
 
-server, tab, page = browser_tests.server, browser_tests.tab, browser_tests.page  # the same fixtures (`browser`: conftest.py)
+server, tab, page, stub = browser_pages.server, browser_pages.tab, browser_pages.page, browser_pages.stub  # fixtures
 SHELLS = [shell for shell in ("bash", "sh") if shutil.which(shell)]
-STUB = """#!/bin/sh
-printf '%s\\0' "$@" > "$CURL_ARGV"
-cat > "$CURL_STDIN"
-"""
 NASTY = ["'", '"', "$(touch pwned)", "`touch pwned`", "!", "!!", "\n", "\r", "\0", "\\", "-", "--", "@", " ",
          ";", "|", "&", "*", "?", "[a]", "{a,b}", "~", "#", "%", "%00", "..", "/", "\ufffd", "é", "😀", "\u2028",
          "\t", "$HOME", "${PATH}", "'\\''", "=", ":", "\x7f", "\x1b[31m"]
-
-
-@pytest.fixture(scope="module")
-def stub(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("stub")
-    (folder / "curl").write_text(STUB)
-    (folder / "curl").chmod(0o755)
-    return folder
-
-
-def run_pasted(line: str, stub: Path, shell: str = "bash") -> tuple[list[bytes], bytes]:
-    """Run a copied line as a shell would, `curl` being the stub: the arguments it got and its input."""
-    work = stub / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
-    env = {**os.environ, "PATH": f"{stub}:{os.environ['PATH']}", "CURL_ARGV": str(work / "argv"),
-           "CURL_STDIN": str(work / "stdin"), "HOME": str(work)}
-    ran = subprocess.run([shell, "-c", line], cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True,
-                         timeout=10)
-    assert ran.returncode == 0, (line, ran.stderr)
-    assert sorted(p.name for p in work.iterdir()) == ["argv", "stdin"], f"the line made files: {line!r}"
-    return (work / "argv").read_bytes().split(b"\0")[:-1], (work / "stdin").read_bytes()
 
 
 def _text(rng: random.Random, size: int = 6) -> str:

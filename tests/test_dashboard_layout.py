@@ -5,12 +5,12 @@ scrolled into view and clicked on a phone. Screenshots of both widths go to a te
 """
 from __future__ import annotations
 
+import browser_pages
 import pytest
 import requests
-import test_dashboard_browser as browser_tests
-from test_dashboard_browser import LIVE, Watched
+from browser_pages import LIVE, Watched
 
-server = browser_tests.server  # the same fixture (`browser`: conftest.py)
+server = browser_pages.server  # the fixture, for this module
 
 CONTROLS = ["#reset", "#controls-panel >> text=Reset to fixtures", "#download-state", "label[for=upload-state]",
             "#freeze-at", "#freeze-form button", "#advance-by", "#advance-form button", "#unfreeze",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
+from browser_pages import LIVE, eventually, open_page, poll_now
 from flask import request as flask_request
-from test_dashboard_browser import LIVE, eventually, open_page, poll_now
 
 from mockserver import MockServer
 
