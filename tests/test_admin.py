@@ -8,7 +8,7 @@ from mockserver import Config, create_app
 
 from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, RATE_LIMITED, basic
 
-DEFAULT_TYPE_IDS = [300, 200]  # account 100's touchpoint types in the shipped fixture, newest first
+DEFAULT_TYPE_IDS = [300, 200]  # account 100's touchpoint types in the shipped fixture, as listed (oldest first)
 
 
 def type_ids(response):

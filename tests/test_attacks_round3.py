@@ -53,6 +53,7 @@ class HostileApi(LocalServer):
                 self.wfile.write(body)
 
         super().__init__(Handler)
+        self.server.hostile = self  # type: ignore[attr-defined]  # how an answer reaches its counters
         self.url += f"/{ACCOUNT}"  # the account's API base, as capture and verify take it
 
 
@@ -101,7 +102,6 @@ def endless_body(handler: Any) -> None:
 def test_an_endless_answer_is_not_read_into_memory(hostile: HostileApi, tmp_path: Any, command: str,
                                                    capsys: pytest.CaptureFixture[str],
                                                    monkeypatch: pytest.MonkeyPatch):
-    hostile.server.hostile = hostile  # type: ignore[attr-defined]
     hostile.answer = endless_body
     args = ["-o", str(tmp_path / "c.json")] if command == "capture" else []
     status, text = run(command, hostile.url, *args, capsys=capsys, monkeypatch=monkeypatch)
@@ -125,7 +125,7 @@ def test_json_nested_past_the_parser_is_an_answer_that_is_not_json(hostile: Host
 def test_a_list_without_end_stops_at_the_capture_limit(hostile: HostileApi, tmp_path: Any,
                                                        capsys: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(capture, "MAX_LIST_ITEMS", 2_000, raising=False)
+    monkeypatch.setattr(capture, "MAX_LIST_ITEMS", 2_000)
     served = iter(range(1, 10**6))
 
     def full_pages(handler: Any) -> None:  # `count` is unreadable, and every page is full of new types
@@ -176,8 +176,6 @@ def test_a_copied_curl_line_holds_nothing_a_terminal_acts_on_when_pasted(page, s
 def test_the_export_replays_paths_whose_decoded_form_a_client_library_would_change(tmp_path: Path):
     """The journal holds the decoded path: `%2e%2e` came as `..` (which requests would resolve away),
     `%3F` as `?` (which would start a query), `%2541` as `%41` (which would be decoded once more)."""
-    from mockserver.testing import MockServer
-
     targets = [b"/100/touchpoints/%2e%2e/members", b"/100/touchpoints/./300", b"/100/members/email/ann%3Fx@example.com",
                b"/100/members/email/a%2541b", b"/100/touchpoints/%2E/300/"]
     with MockServer() as server:
