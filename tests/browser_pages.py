@@ -8,6 +8,7 @@ conftest.py). See test_dashboard_browser.py for how the page's timers and polls 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -109,6 +110,7 @@ def eventually(check, timeout: float = LIVE / 1000):
 
 # --- a copied line, run as a shell runs it --------------------------------------------------
 
+PASTE_ACTS_ON = re.compile("[\0-\x09\x0b-\x1f\x7f-\x9f]")  # what a pasted line must not hold: C0 but LF, DEL, C1
 STUB = """#!/bin/sh
 printf '%s\\0' "$@" > "$CURL_ARGV"
 cat > "$CURL_STDIN"

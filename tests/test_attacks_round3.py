@@ -3,7 +3,6 @@ the Host rules and the dashboard's copies make of what a client sends."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 import browser_pages
 import pytest
 import requests
-from browser_pages import LIVE, poll_now, run_pasted
+from browser_pages import LIVE, PASTE_ACTS_ON, poll_now, run_pasted
 from standins import LocalServer
 
 from mockserver.contract import capture, cli
@@ -147,8 +146,6 @@ def test_a_list_without_end_stops_at_the_capture_limit(hostile: HostileApi, tmp_
 
 
 # --- the dashboard's curl lines, pasted into a terminal ---------------------------------------
-
-PASTE_ACTS_ON = re.compile("[\0-\x09\x0b-\x1f\x7f-\x9f]")  # C0 but the line feed, DEL, C1
 
 
 def test_a_copied_curl_line_holds_nothing_a_terminal_acts_on_when_pasted(page, server, stub):

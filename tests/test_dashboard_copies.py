@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import shutil
 import subprocess
 from urllib.parse import quote
@@ -19,7 +18,7 @@ from urllib.parse import quote
 import browser_pages
 import pytest
 import requests
-from browser_pages import LIVE, eventually, poll_now, run_pasted
+from browser_pages import LIVE, PASTE_ACTS_ON, eventually, poll_now, run_pasted
 
 from helpers import raw_request
 
@@ -89,7 +88,7 @@ def expected(entry: dict, account: dict, origin: str) -> tuple[list[bytes], byte
     elif body is not None:
         words += ["-H", "Content-Type:"]
     stdin = b""
-    if body is not None and re.search("[\0-\x09\x0b-\x1f\x7f-\x9f]", body):  # what a paste would act on
+    if body is not None and PASTE_ACTS_ON.search(body):
         words += ["--data-binary", "@-"]
         stdin = body.encode("utf-8")
     elif body is not None:
@@ -111,6 +110,7 @@ def test_every_curl_line_runs_curl_with_exactly_its_words_whatever_the_request_h
     cases = [_entry(rng) for _ in range(count)]
     lines = page.evaluate(BUILD, [[list(case) for case in cases], server.url])
     for (entry, account), line in zip(cases, lines, strict=True):
+        assert not PASTE_ACTS_ON.search(line), line  # whatever the method, header or body held
         for shell in SHELLS:
             assert run_pasted(line, stub, shell) == expected(entry, account, server.url), line
 

@@ -14,12 +14,23 @@ export function wellFormed(text) {
 
 /**
  * One word for a POSIX shell: as it is when every character is plain, else inside single quotes,
- * where nothing is special but the quote itself (written '\''). A shell word cannot hold NUL: a NUL
- * shows as U+FFFD (curlLine keeps a body's NULs by piping it in; no other word can carry one).
+ * where nothing is special but the quote itself (written '\''). A word holding a PASTE_UNSAFE
+ * character (a header value may hold a tab or a C1 control) is printed by printf from escapes, so the
+ * pasted line holds none: `"$(printf %b '...')"`, its trailing line feeds (which the substitution
+ * would drop) quoted after it. A shell word cannot hold NUL: a NUL shows as U+FFFD (curlLine keeps a
+ * body's NULs by piping it in).
  */
 export function shellWord(text) {
   const word = wellFormed(text).replaceAll("\0", "\uFFFD");
-  return PLAIN.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+  if (PASTE_UNSAFE.test(word)) {
+    const [, head, feeds] = word.match(/^([\s\S]*?)(\n*)$/);
+    return `"$(printf %b ${singleQuoted(printfBytes(head))})"` + (feeds ? singleQuoted(feeds) : "");
+  }
+  return PLAIN.test(word) ? word : singleQuoted(word);
+}
+
+function singleQuoted(word) {
+  return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
 /** Characters a terminal or a line editor acts on when they are pasted (NUL, tab, carriage return, the
