@@ -9,7 +9,7 @@ saw (none, an account's keys, or keys of no account); it asserts each status
 and body as recorded, and a dropped connection as a connection error.
 
 Everything a client sent reaches the module only as a literal built by
-`repr()`/`pformat()` (or percent-encoded into a URL), and any text in its
+`repr()` (or percent-encoded into a URL), and any text in its
 docstring or comments is escaped, so the module is valid Python, whatever was
 sent, and does nothing but replay. What cannot be replayed is said at the top.
 """
@@ -43,20 +43,20 @@ _METHODS = {"GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"}  # reque
 
 # What each API request's answer is called in the module: (method, path pattern, name)
 _NAMES = [
-    ("GET", r"/\d+/touchpoints", "types"),
-    ("POST", r"/\d+/touchpoints", "created_type"),
-    ("GET", r"/\d+/touchpoints/(\d+)", "type_{}"),
-    ("PUT", r"/\d+/touchpoints/(\d+)", "updated_type_{}"),
-    ("DELETE", r"/\d+/touchpoints/(\d+)", "deleted_type_{}"),
-    ("POST", r"/\d+/touchpoints/members", "created_touchpoints"),
-    ("GET", r"/\d+/touchpoints/members/(\d+)", "member_{}_touchpoints"),
-    ("GET", r"/\d+/touchpoints/members/touchpoints/(\d+)", "touchpoint_{}"),
-    ("DELETE", r"/\d+/touchpoints/members/touchpoints/(\d+)", "deleted_touchpoint_{}"),
-    ("POST", r"/\d+/members/add", "added_member"),
-    ("GET", r"/\d+/members", "members"),
-    ("GET", r"/\d+/members/(\d+)", "member_{}"),
-    ("GET", r"/\d+/members/email/.+", "member_by_email"),
-    ("DELETE", r"/\d+/members/(\d+)", "deleted_member_{}"),
+    ("GET", r"/[0-9]+/touchpoints", "types"),
+    ("POST", r"/[0-9]+/touchpoints", "created_type"),
+    ("GET", r"/[0-9]+/touchpoints/([0-9]+)", "type_{}"),
+    ("PUT", r"/[0-9]+/touchpoints/([0-9]+)", "updated_type_{}"),
+    ("DELETE", r"/[0-9]+/touchpoints/([0-9]+)", "deleted_type_{}"),
+    ("POST", r"/[0-9]+/touchpoints/members", "created_touchpoints"),
+    ("GET", r"/[0-9]+/touchpoints/members/([0-9]+)", "member_{}_touchpoints"),
+    ("GET", r"/[0-9]+/touchpoints/members/touchpoints/([0-9]+)", "touchpoint_{}"),
+    ("DELETE", r"/[0-9]+/touchpoints/members/touchpoints/([0-9]+)", "deleted_touchpoint_{}"),
+    ("POST", r"/[0-9]+/members/add", "added_member"),
+    ("GET", r"/[0-9]+/members", "members"),
+    ("GET", r"/[0-9]+/members/([0-9]+)", "member_{}"),
+    ("GET", r"/[0-9]+/members/email/.+", "member_by_email"),
+    ("DELETE", r"/[0-9]+/members/([0-9]+)", "deleted_member_{}"),
 ]
 _NAME_PATTERNS = [(method, re.compile(pattern), name) for method, pattern, name in _NAMES]
 
@@ -255,7 +255,7 @@ def _name(method: str, path: str) -> str:
 def _literal(module: _Module, value: Any, indent: int) -> str:
     """`value` (parsed JSON) as Python source starting at column `indent`: a literal laid out one item
     per line when it does not fit, or json.loads("...") when nested too deeply for Python's parser."""
-    if _depth(value) > _LITERAL_DEPTH:
+    if strict_json.deeper_than(value, _LITERAL_DEPTH):
         module.needs_json = True
         return f"json.loads({json.dumps(value)!r})"
     return _source(value, indent)
@@ -271,18 +271,6 @@ def _source(value: Any, indent: int) -> str:
         return "{\n" + "\n".join(items) + "\n" + " " * indent + "}"
     items = [f"{inner}{_source(item, indent + 4)}," for item in value]
     return "[\n" + "\n".join(items) + "\n" + " " * indent + "]"
-
-
-def _depth(value: Any) -> int:
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, depth)
-            if depth > _LITERAL_DEPTH:
-                return depth
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
 
 
 def _escaped(text: str) -> str:

@@ -34,7 +34,7 @@ def loads(raw: str | bytes, max_depth: int = MAX_DEPTH) -> Any:
     """
     text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
     value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    if text.count("[") + text.count("{") > max_depth and _deeper_than(value, max_depth):
+    if text.count("[") + text.count("{") > max_depth and deeper_than(value, max_depth):
         raise RecursionError(f"JSON nested more than {max_depth} levels deep")
     if _SURROGATE_ESCAPE.search(text):
         where = _lone_surrogate(value)
@@ -72,7 +72,7 @@ def _trail_text(trail: Any) -> str:
     return "".join(reversed(steps))[:200]
 
 
-def _deeper_than(value: Any, limit: int) -> bool:
+def deeper_than(value: Any, limit: int) -> bool:
     """Whether arrays/objects nest more than `limit` levels (iterative: no recursion of its own)."""
     stack = [(value, 1)] if isinstance(value, (dict, list)) else []
     while stack:
