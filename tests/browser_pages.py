@@ -17,6 +17,8 @@ import pytest
 
 from mockserver.testing import MockServer
 
+from helpers import wait_until
+
 LIVE = 3000  # ms: "within about a second", with room for a loaded machine
 POLL_MS = 600  # as in mockserver/control/dashboard/dashboard.js
 
@@ -98,14 +100,8 @@ def page(tab, server):
 
 
 def eventually(check, timeout: float = LIVE / 1000):
-    """Wait for a condition checked through the API (the page acts asynchronously)."""
-    import time
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
+    """Wait for a condition checked through the API (the page acts asynchronously): its first truthy value."""
+    return wait_until(check, timeout=timeout, interval=0.05)
 
 
 # --- a copied line, run as a shell runs it --------------------------------------------------

@@ -290,11 +290,13 @@ def get_state(url: str, token: str | None = None) -> dict[str, list[dict]]:
     return response.json()
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> bool:
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """The first truthy value `predicate()` returns within `timeout` seconds, else its last (falsy) one."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        result = predicate()
+        if result:
+            return result
         time.sleep(interval)
     return predicate()
 

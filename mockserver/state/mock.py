@@ -76,5 +76,5 @@ class Mock:
         self.faults.reset()
         self.clock.unfreeze()
         self.rate_limit.disable()
-        self.session.restart()
+        self.session.restart()  # last: it also drops the controls the resets above noted
 
