@@ -1,12 +1,14 @@
 """The /__admin control API: health, reset, state, journal, faults, clock, rate limit."""
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 
 import pytest
 
 from mockserver import Config, create_app
 
-from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, RATE_LIMITED, basic
+from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, DEMO_AUTH, RATE_LIMITED, basic
 
 DEFAULT_TYPE_IDS = [300, 200]  # account 100's touchpoint types in the shipped fixture, as listed (oldest first)
 
@@ -297,6 +299,30 @@ def test_rate_limit_counts_nothing_read_later_than_now_when_the_clock_is_set_bac
     assert allowed.status_code == 200 and type_ids(allowed) == DEFAULT_TYPE_IDS
     refused = client.get("/100/touchpoints")
     assert (refused.status_code, refused.json) == (403, RATE_LIMITED)
+
+
+def test_a_request_held_by_a_delay_counts_against_the_limit_whatever_the_order(app, client):
+    """A request held by a delay fault reads the clock on arrival and is counted after one that read it later:
+    with 1 request per 60 s, only one of the two passes (the held one is refused)."""
+    held, release = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:  # the delay fault's wait, held until the test lets it go
+        held.set()
+        assert release.wait(10)
+
+    app.wsgi_app.sleep = sleep
+    client.put("/__admin/clock", json={"now": "2030-01-01T00:00:00Z"})
+    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
+    client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "delay_ms": 1000, "times": 1})
+    with ThreadPoolExecutor(1) as pool:
+        delayed = pool.submit(app.test_client().get, "/100/touchpoints/300", headers=basic(*DEMO_AUTH))
+        assert held.wait(10)
+        client.put("/__admin/clock", json={"advance_seconds": 1})
+        first = client.get("/100/touchpoints/300")  # read one second later, counted first
+        release.set()
+        late = delayed.result(timeout=10)
+    assert first.status_code == 200 and first.json["touchpoint_type_id"] == 300
+    assert (late.status_code, late.json, late.headers["Retry-After"]) == (403, RATE_LIMITED, "61")
 
 
 def test_unauthenticated_requests_are_not_counted(client, anonymous):

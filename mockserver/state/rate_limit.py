@@ -4,12 +4,18 @@ The window is counted on the mock's clock (each request's one reading, in whole
 seconds), not on real time: a test moves past it with `advance_seconds` instead
 of sleeping, and a replay frozen at each request's recorded time decides as the
 recorded session did.
+
+A request can be counted after others that read the clock later (a delay fault
+held it, or another thread won the race at a second's turn): every admitted
+reading still counts until it leaves the window, so the limit holds whatever the
+order. Only setting the clock (`clock_set`) forgets readings later than the new
+"now": requests "from the future" of a clock set back.
 """
 from __future__ import annotations
 
+import bisect
 import math
 import threading
-from collections import deque
 
 from ..core.records import Recorder
 
@@ -24,7 +30,7 @@ class RateLimiter:
         self._lock = threading.Lock()
         self.requests: int | None = None
         self.per_seconds: float = 1.0
-        self._windows: dict[int, deque[float]] = {}  # the readings of admitted requests, in time order
+        self._windows: dict[int, list[float]] = {}  # the readings of admitted requests, sorted
         self.version = 0  # moves on every configure and disable
         self.recorder: Recorder | None = None  # told of each configure and disable
 
@@ -53,23 +59,25 @@ class RateLimiter:
         """Count a request read at `now` (seconds on the mock's clock) and return None, or refuse it and
         return the seconds to wait.
 
-        The window is (now - per_seconds, now]: requests read later than now (the clock was set back)
-        do not count either.
+        The window is every admitted reading above now - per_seconds, later readings included.
         """
         if self.requests is None:
             return None
         with self._lock:
             if self.requests is None:
                 return None
-            window = self._windows.setdefault(account_id, deque())
-            while window and window[-1] > now:  # (so the window stays in time order)
-                window.pop()
-            while window and window[0] <= now - self.per_seconds:
-                window.popleft()
-            if len(window) >= self.requests:
-                return max(window[0] + self.per_seconds - now, 0.0)
-            window.append(now)
+            window = self._windows.setdefault(account_id, [])
+            del window[:bisect.bisect_right(window, now - self.per_seconds)]
+            if len(window) >= self.requests:  # the wait: until enough of the oldest have left the window
+                return max(window[len(window) - self.requests] + self.per_seconds - now, 0.0)
+            bisect.insort(window, now)
             return None
+
+    def clock_set(self, now: float) -> None:
+        """The clock was set to `now`: readings later than it (a clock set back) no longer count."""
+        with self._lock:
+            for window in self._windows.values():
+                del window[bisect.bisect_right(window, now):]
 
     @staticmethod
     def retry_after(seconds: float) -> str:
