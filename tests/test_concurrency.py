@@ -96,7 +96,7 @@ def _creator(index, session, barrier, url, requests_per_thread):
     return touchpoints, types, members
 
 
-@pytest.mark.parametrize("requests_per_thread", [40])
+@pytest.mark.parametrize("requests_per_thread", [20])
 def test_concurrent_batch_creates_are_all_stored_with_unique_ids(mock, requests_per_thread):
     _concurrent_creates(mock, requests_per_thread)
 
@@ -154,7 +154,7 @@ def _deleter(index, session, barrier, url, ids):
     return answers
 
 
-@pytest.mark.parametrize("how_many", [60])
+@pytest.mark.parametrize("how_many", [30])
 def test_each_id_is_deleted_exactly_once(mock, how_many):
     _delete_race(mock, how_many)
 

@@ -24,7 +24,7 @@ GLOBS = st.lists(GLOB_ALPHABET, max_size=12).map("".join)
 TEXTS = st.lists(TEXT_ALPHABET, max_size=14).map("".join)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(GLOBS, TEXTS)
 def test_a_glob_matches_what_fnmatchcase_matches(glob, text):
     assert glob_matches(text, glob) == fnmatchcase(text, glob)

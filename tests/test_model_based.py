@@ -692,10 +692,10 @@ def _run(max_examples: int, steps: int) -> None:
 
 
 def test_api_agrees_with_the_reference_model():
-    _run(max_examples=60, steps=50)
+    _run(max_examples=25, steps=50)
     # A guard against a vacuous run, not a target: derandomize fixes the examples for one
-    # checkout, but another path or hypothesis version draws others (23 to 273 created seen at 120 examples).
-    assert COUNTERS["steps"] >= 2000 and COUNTERS["requests"] >= 1000 and COUNTERS["created"] >= 5
+    # checkout, but another path or hypothesis version draws others (23 to 273 created seen at 120 examples; `-m slow` runs 150 of 80 steps).
+    assert COUNTERS["steps"] >= 800 and COUNTERS["requests"] >= 400 and COUNTERS["created"] >= 5
 
 
 @pytest.mark.slow
