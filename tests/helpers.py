@@ -35,6 +35,9 @@ def basic(user: str, password: str) -> dict[str, str]:
     """An `Authorization: Basic ...` header for these keys."""
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
 REPO = Path(__file__).resolve().parent.parent
+# The installed emma-mock, as `python -m mockserver` runs it. `-P`: not the source tree of the working
+# directory, so every server the tests start runs the package the tests import (bytecode compiled at install).
+MOCKSERVER = (sys.executable, "-P", "-m", "mockserver")
 # Whether this run asked for the long variants (`-m slow` or EMMA_MOCK_SLOW=1): set by conftest.py's
 # pytest_configure, before any test module is imported.
 SLOW_ASKED = False
@@ -107,7 +110,7 @@ class CLIServer:
     def __init__(self, *args: str, env: dict[str, str] | None = None, timeout: float = 30):
         full_env = cli_env(env)
         full_env["PYTHONUNBUFFERED"] = "1"
-        self.args = [sys.executable, "-m", "mockserver", "--port", "0", *args]
+        self.args = [*MOCKSERVER, "--port", "0", *args]
         self.process = subprocess.Popen(self.args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         stdin=subprocess.DEVNULL, env=full_env, cwd=str(REPO))
         self.first_line = self._read_first_line(timeout)
@@ -172,7 +175,7 @@ class CLIServer:
 def run_cli(*args: str, timeout: float = 30, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Run the CLI to completion (for runs that must refuse to start)."""
     full_env = cli_env(env)
-    return subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", *args], capture_output=True,
+    return subprocess.run([*MOCKSERVER, "--port", "0", *args], capture_output=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, env=full_env, cwd=str(REPO))
 
 

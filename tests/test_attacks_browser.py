@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 
 import pytest
 
 from mockserver.testing import MockServer
 
-from helpers import DEMO_AUTH, REPO, CLIServer, basic, cli_env, launched_chromium, raw_request, run_cli
+from helpers import DEMO_AUTH, MOCKSERVER, REPO, CLIServer, basic, cli_env, launched_chromium, raw_request, run_cli
 
 AUTH = basic(*DEMO_AUTH)["Authorization"]
 NEW_TYPE = b'{"type_name": "planted", "display_name": "Planted"}'
@@ -291,7 +290,7 @@ def test_fixture_keys_cannot_drive_the_terminal_through_the_banner_or_its_error(
     fixture["accounts"][0]["name"] = FORGED
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(fixture))
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "--port", "0", "--fixtures", str(path)],
+    process = subprocess.Popen([*MOCKSERVER, "--port", "0", "--fixtures", str(path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(), cwd=str(REPO))
     try:
         printed = b""

@@ -30,7 +30,7 @@ from mockserver.core.filestore import TinyDBFile
 from mockserver.wire import mock_of
 
 import helpers
-from helpers import DEMO_AUTH, REPO, CLIServer, get_state, run_cli
+from helpers import DEMO_AUTH, MOCKSERVER, REPO, CLIServer, get_state, run_cli
 
 _open: list = []
 
@@ -272,7 +272,7 @@ def test_an_unwritable_db_is_one_line_and_exit_2_at_start(open_folder, case):
         db = open_folder / "missing" / "state.json"
     before = db.read_bytes() if db.exists() else None
     prefix = _as_nobody() if case.startswith("read-only") else ()
-    result = subprocess.run([*prefix, sys.executable, "-m", "mockserver", "--port", "0", "--db", str(db)],
+    result = subprocess.run([*prefix, *MOCKSERVER, "--port", "0", "--db", str(db)],
                             capture_output=True, timeout=30, cwd=str(REPO))
     one_line_exit_2(result)
     if before is not None:

@@ -10,12 +10,12 @@ import time
 import pytest
 import requests
 
-from helpers import DEMO_AUTH, cli_env
+from helpers import DEMO_AUTH, MOCKSERVER, cli_env
 
 
 def spawn(*args, env=None):
     environment = {**cli_env(), **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "mockserver", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([*MOCKSERVER, *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=environment)
 
 
@@ -123,7 +123,7 @@ def test_bad_options_print_one_clear_line_and_exit_2(args, words, capsys, monkey
 @pytest.mark.parametrize("args,words", [pytest.param(*case, marks=() if n == 0 else pytest.mark.slow)
                                         for n, case in enumerate(BAD_OPTIONS)])
 def test_bad_options_exit_2_from_the_command(args, words):
-    result = subprocess.run([sys.executable, "-m", "mockserver", *args], capture_output=True, text=True, timeout=30)
+    result = subprocess.run([*MOCKSERVER, *args], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert words in result.stderr
     assert "Traceback" not in result.stderr
@@ -133,7 +133,7 @@ def test_a_bad_fixture_refuses_to_start(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"accounts": [{"account_id": 1, "public_key": "p", "private_key": "s"}],
                                "members": [{"account_id": 9, "member_id": 1, "email": "a@example.com"}]}))
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--fixtures", str(bad), "--port", "0"],
+    result = subprocess.run([*MOCKSERVER, "--fixtures", str(bad), "--port", "0"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert f"{bad}: members[0]: account_id 9" in result.stderr
@@ -143,7 +143,7 @@ def test_a_bad_fixture_refuses_to_start(tmp_path):
 def test_a_damaged_db_refuses_to_start_and_is_left_alone(tmp_path):
     db = tmp_path / "state.json"
     db.write_text('{"touchpoints": {"1": {"acc')
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--db", str(db), "--port", "0"],
+    result = subprocess.run([*MOCKSERVER, "--db", str(db), "--port", "0"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert str(db) in result.stderr and "Traceback" not in result.stderr
@@ -155,7 +155,7 @@ def test_a_busy_port_is_one_clear_line():
 
     with MockServer(port=0) as running:  # the port held by another emma-mock (in this process: no start to pay)
         port = running.url.rsplit(":", 1)[1]
-        result = subprocess.run([sys.executable, "-m", "mockserver", "--port", port], capture_output=True,
+        result = subprocess.run([*MOCKSERVER, "--port", port], capture_output=True,
                                 text=True, timeout=30, env=cli_env())
     assert result.returncode == 2
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
@@ -195,13 +195,13 @@ def test_a_restart_on_the_same_db_keeps_the_state_and_the_banner_says_where_it_c
     ([], {"MOCKSERVER_PORT": "abc"}, "(from MOCKSERVER_PORT)"),
 ])
 def test_a_bad_address_or_variable_is_one_line_and_exit_2(args, env, words):
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", *args] if not env else
-                            [sys.executable, "-m", "mockserver"], capture_output=True, text=True, timeout=30,
+    result = subprocess.run([*MOCKSERVER, "--port", "0", *args] if not env else
+                            [*MOCKSERVER], capture_output=True, text=True, timeout=30,
                             env={**os.environ, **env})
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_bad_flag_variable_is_one_line_and_exit_2():
-    result = subprocess.run([sys.executable, "-m", "mockserver", "--port", "0"], capture_output=True, text=True,
+    result = subprocess.run([*MOCKSERVER, "--port", "0"], capture_output=True, text=True,
                             timeout=30, env={**os.environ, "MOCKSERVER_QUIET": "maybe"})
     assert result.returncode == 2 and "MOCKSERVER_QUIET" in result.stderr and "Traceback" not in result.stderr

@@ -44,7 +44,7 @@ from mockserver.testing import MockServer
 import helpers
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = int(os.environ.get("EMMA_MOCK_FUZZ_EXAMPLES", "5"))
+MAX_EXAMPLES = int(os.environ.get("EMMA_MOCK_FUZZ_EXAMPLES", "10"))
 SLOW_EXAMPLES = 50  # `-m slow`
 RANDOM = os.environ.get("EMMA_MOCK_FUZZ_RANDOM") == "1"
 # Accounts of the default fixture: 100 is the one whose credentials are sent; 101 exists but is not ours (403).
