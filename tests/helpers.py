@@ -306,7 +306,12 @@ def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02) -> Any:
 
 # --- a real browser ---------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
+# Debian's headless shell (the old headless mode, what Playwright itself launches for headless Chromium):
+# the same Blink and V8 as the browser, without its windowing stack. The browser tests took a third less
+# CPU with it (20 s -> 13 s for the six browser modules, `-n 0`). Debian's full `chromium` when it is the
+# one installed.
+CHROMIUM_CHOICES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+CHROMIUM = next((path for path in CHROMIUM_CHOICES if os.path.exists(path)), CHROMIUM_CHOICES[0])
 
 
 def started_playwright() -> Iterator[Any]:
@@ -318,7 +323,7 @@ def started_playwright() -> Iterator[Any]:
 
     problem = None
     if not os.path.exists(CHROMIUM):
-        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+        problem = f"no Chromium at {' or '.join(CHROMIUM_CHOICES)} (apt-get install chromium-headless-shell)"
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

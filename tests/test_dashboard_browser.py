@@ -1,6 +1,6 @@
 """The dashboard in a real browser (headless Chromium through Playwright).
 
-Needs Debian's `chromium` at /usr/bin/chromium (Playwright's own download cannot
+Needs Debian's headless Chromium (`helpers.CHROMIUM`; Playwright's own download cannot
 reach its host here). Without it these tests are skipped, unless
 EMMA_MOCK_REQUIRE_BROWSER=1 (CI sets it): then they fail. One browser per worker
 (`browser` in conftest.py) and one server per module; each test gets a freshly loaded page on a freshly reset
