@@ -81,6 +81,6 @@ def browser(playwright):
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (pyproject.toml) starts two workers per core: much of the suite waits rather than computes
     (servers starting, the dashboard polling, sockets timing out). Measured on 2 cores from a fresh clone
-    (2026-12-04): 2, 3 and 4 workers took 77, 75 and 75-77 s, using 104, 117 and 122-128 s of CPU."""
+    (2026-12-05): 2, 3 and 4 workers took 59, 54 and 52-53 s, using 78, 88 and 89-90 s of CPU."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return 2 * cores
