@@ -3,13 +3,12 @@ import io
 import os
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
-from mockserver.serving.console import MAX_TARGET, ConsoleLog, request_line
+from mockserver.serving.console import MAX_TARGET, SHOWN, ConsoleLog, request_line
 
 from helpers import DEMO_AUTH, CLIServer, basic, wait_until
 
@@ -45,21 +44,26 @@ def test_quiet_by_option_or_variable_prints_no_request_lines(how):
     assert "GET /100/touchpoints" not in out and "serving on" in out
 
 
+def line_of(entry: dict, moment: str = "2026-01-02T03:04:05Z") -> str:
+    return request_line(moment, *map(entry.get, SHOWN))
+
+
 def test_a_path_cannot_forge_console_lines():
     entry = {"method": "GET", "path": "/100/x\n2026-01-01T00:00:00Z  GET /fake  200  1.0 ms\x1b[2J",
              "query": "", "status": 404, "duration_ms": 1.0}
-    line = request_line(entry)
+    line = line_of(entry)
     assert "\n" not in line and "\x1b" not in line and "\\n" in line
+    # a backslash sent as such is doubled, so a line's escapes are only ever the console's own
+    assert line_of({**entry, "path": "/100/x\\n"}) == "2026-01-02T03:04:05Z  GET /100/x\\\\n  404  1.0 ms"
 
 
 def test_long_targets_are_cut_and_fault_and_drop_are_marked():
-    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     long = {"method": "GET", "path": "/100/" + "a" * 5000, "query": "", "status": 404, "duration_ms": 2.0}
-    assert len(request_line(long, moment)) < MAX_TARGET + 80
+    assert len(line_of(long)) < MAX_TARGET + 80
     fault = {"method": "GET", "path": "/100/touchpoints", "query": "", "status": 503, "duration_ms": 0.5, "fault": 3}
-    assert request_line(fault, moment) == "2026-01-02T03:04:05Z  GET /100/touchpoints  503  0.5 ms  fault 3"
+    assert line_of(fault) == "2026-01-02T03:04:05Z  GET /100/touchpoints  503  0.5 ms  fault 3"
     drop = {**fault, "status": None}
-    assert request_line(drop, moment).endswith("---  0.5 ms  drop (fault 3)")
+    assert line_of(drop).endswith("---  0.5 ms  drop (fault 3)")
 
 
 def test_a_console_nobody_reads_never_holds_up_a_request():

@@ -20,7 +20,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from ..core.terminal import terminal_safe
@@ -28,21 +27,21 @@ from ..core.terminal import terminal_safe
 MAX_TARGET = 300  # characters of path and query shown; longer ones are cut with "…"
 PENDING_LIMIT = 10_000  # lines waiting to be written; past it they are counted as dropped
 FLUSH_SECONDS = 0.05  # how often the console's thread writes what has come in
-_SHOWN = ("method", "path", "query", "status", "duration_ms", "fault")  # what request_line reads
+SHOWN = ("method", "path", "query", "status", "duration_ms", "fault")  # an entry's fields a line shows, in order
 
 
-def request_line(entry: dict[str, Any], logged_at: datetime | None = None) -> str:
-    """The console line of one journal entry (as the front records it)."""
-    moment = (logged_at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    target = entry["path"] + (f"?{entry['query']}" if entry.get("query") else "")
-    target = target.encode("unicode_escape").decode("ascii")  # no newline or escape sequence reaches the terminal
+def request_line(moment: str, method: str, path: str, query: str, status: int | None, duration_ms: float,
+                 fault: int | None) -> str:
+    """The console line of one journal entry's SHOWN fields, logged at `moment` (its text)."""
+    target = path + (f"?{query}" if query else "")
+    if not (target.isascii() and target.isprintable()) or "\\" in target:
+        target = target.encode("unicode_escape").decode("ascii")  # no newline or escape sequence reaches the terminal
     if len(target) > MAX_TARGET:
         target = target[:MAX_TARGET] + "…"
-    status = entry.get("status")
     outcome = str(status) if status is not None else "---"
-    line = f"{moment}  {terminal_safe(entry['method'])} {target}  {outcome}  {entry['duration_ms']:.1f} ms"
-    if entry.get("fault") is not None:
-        line += f"  fault {entry['fault']}" if status is not None else f"  drop (fault {entry['fault']})"
+    line = f"{moment}  {terminal_safe(method)} {target}  {outcome}  {duration_ms:.1f} ms"
+    if fault is not None:
+        line += f"  fault {fault}" if status is not None else f"  drop (fault {fault})"
     return line
 
 
@@ -57,8 +56,8 @@ class ConsoleLog:
 
     def __init__(self, stream: TextIO | None = None):
         self._write_text = _writer(stream if stream is not None else sys.stdout)
-        # (wall-clock time, the fields a line shows): never an entry's bodies, so a stalled console holds little
-        self._pending: deque[tuple[float, dict[str, Any]]] = deque()
+        # (wall-clock time, the SHOWN fields): never an entry's bodies, so a stalled console holds little
+        self._pending: deque[tuple[Any, ...]] = deque()
         self._dropped = 0
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emma-mock-console", daemon=True)
@@ -68,7 +67,7 @@ class ConsoleLog:
         if len(self._pending) >= PENDING_LIMIT:
             self._dropped += 1
             return
-        self._pending.append((time.time(), {key: entry.get(key) for key in _SHOWN}))
+        self._pending.append((time.time(), *map(entry.get, SHOWN)))
 
     def close(self) -> None:
         """Write what is pending, then end the writing thread (within a second)."""
@@ -87,9 +86,13 @@ class ConsoleLog:
 
     def _flush(self) -> None:
         lines = []
+        second, moment = -1, ""
         while self._pending:
-            logged_at, shown = self._pending.popleft()
-            lines.append(request_line(shown, datetime.fromtimestamp(logged_at, UTC)))
+            logged_at, *shown = self._pending.popleft()
+            if int(logged_at) != second:  # a second's lines share its text
+                second = int(logged_at)
+                moment = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
+            lines.append(request_line(moment, *shown))
         if self._dropped:
             dropped, self._dropped = self._dropped, 0
             lines.append(f"({dropped} request lines dropped: the console was not being read)")

@@ -10,7 +10,6 @@ import itertools
 import threading
 from collections import deque
 from collections.abc import Mapping
-from itertools import chain
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -119,25 +118,25 @@ def _cut(entry: dict[str, Any]) -> int:
         entry["query"] = query[:query.rfind("&")] if "&" in query else query  # no half parameter
         cut.append("query")
     headers = entry["headers"]
-    if len(headers) <= HEADER_COUNT_LIMIT and max(map(len, chain.from_iterable(headers)), default=0) <= min(
-            HEADER_NAME_LIMIT, HEADER_VALUE_LIMIT):
-        kept = headers  # the usual request: nothing to cut
-    else:
-        kept = [(name[:HEADER_NAME_LIMIT], value[:HEADER_VALUE_LIMIT]) for name, value in headers[:HEADER_COUNT_LIMIT]]
-        if len(headers) > HEADER_COUNT_LIMIT or any(
-                len(name) > HEADER_NAME_LIMIT or len(value) > HEADER_VALUE_LIMIT for name, value in headers):
-            cut.append("headers")
-        entry["headers"] = kept
-    size = _ENTRY_OVERHEAD + len(entry["path"]) + len(entry["query"]) + sum(map(len, chain.from_iterable(kept)))
+    header_bytes = sum([len(name) + len(value) for name, value in headers])
+    # (all of them in fewer bytes than a name may hold: none is over its limit, the usual request)
+    if len(headers) > HEADER_COUNT_LIMIT or (header_bytes > HEADER_NAME_LIMIT and any(
+            len(name) > HEADER_NAME_LIMIT or len(value) > HEADER_VALUE_LIMIT for name, value in headers)):
+        entry["headers"] = headers = [(name[:HEADER_NAME_LIMIT], value[:HEADER_VALUE_LIMIT])
+                                      for name, value in headers[:HEADER_COUNT_LIMIT]]
+        header_bytes = sum([len(name) + len(value) for name, value in headers])
+        cut.append("headers")
+    size = _ENTRY_OVERHEAD + len(entry["path"]) + len(entry["query"]) + header_bytes
     for key in ("body", "response_body"):
         body = entry.get(key)
-        if isinstance(body, bytes) and len(body) > BODY_LIMIT:
+        if isinstance(body, bytes):
+            if len(body) <= BODY_LIMIT:
+                size += len(body)
+                continue
             entry[key] = body = len(body)  # only its size is kept
         if isinstance(body, int):
             cut.append(key)
-        elif isinstance(body, bytes):
-            size += len(body)
-    size += sum(map(len, chain.from_iterable(entry.get("response_headers") or ())))
+    size += sum([len(name) + len(value) for name, value in entry.get("response_headers") or ()])
     if cut:
         entry["cut"] = cut
     return size
