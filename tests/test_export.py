@@ -132,6 +132,28 @@ def test_no_secret_in_the_module_only_whose_keys(app, client, other, anonymous):
     assert "credentials" not in client.get("/__admin/requests").json[0]  # the journal shows no new field
 
 
+def test_a_request_a_fault_answered_or_dropped_replays_with_the_keys_it_sent(client, other):
+    """A fault answers before authentication; the replay still sends what the client sent (the fault
+    answers it again), so the test reads as the session did and still means it with the fault removed."""
+    client.post("/__admin/faults", json={"path": "/100/members", "status": 503, "times": 1})
+    client.post("/__admin/faults", json={"path": "/100/touchpoints", "action": "drop", "times": 1})
+    assert other.get("/100/members").status_code == 503
+    assert client.get("/100/touchpoints").status_code == 502  # a drop, where the server cannot close
+    calls = [line.strip() for line in export(client).splitlines() if "requests.get(" in line]
+    assert calls == ['members = requests.get(f"{emma_mock.url}/100/members", auth=emma_mock.auth_for(101))',
+                     'types = requests.get(f"{emma_mock.url}/100/touchpoints", auth=emma_mock.auth_for(100))']
+
+
+def test_a_path_naming_pytest_adds_no_import_and_no_marker(client):
+    """Whether the module imports pytest and marks its test xfail follows what it holds, never what a
+    path says: a path naming `pytest.raises` or `xfail` is only escaped text in a comment."""
+    client.get("/100/pytest.raises/xfail")
+    module = export(client)
+    assert "# 1: GET /100/pytest.raises/xfail" in module
+    assert "import pytest" not in module and "@pytest" not in module
+    compile(module, "test_emma_mock_session.py", "exec")
+
+
 def test_an_unseeded_fault_is_exported_with_the_seed_its_draws_came_from(client):
     fault = client.post("/__admin/faults", json={"status": 503, "probability": 0.5}).json
     assert fault["seed"] is None  # its JSON shows what the client sent

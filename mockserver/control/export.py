@@ -70,6 +70,8 @@ class _Module:
     stopped: str | None = None  # why the replay stops early (the rest is a skipped test)
     needs_json: bool = False
     wrong_keys: bool = False  # whether a request sends keys of no account
+    raises: bool = False  # whether a request expects a dropped connection (pytest.raises)
+    xfail: str | None = None  # why the test is expected to fail, when a note says it may
     frozen: str | None = None  # the clock reading the replay froze last
 
 
@@ -106,20 +108,26 @@ def session_module(mock: Mock, until_text: str | None = None) -> str:
 def _say_what_differs(mock: Mock, module: _Module, entries: list[dict[str, Any]], first_id: int) -> None:
     session = mock.session
     if session.from_file:
-        module.notes.append("The session began from the server's --db file, not from its fixtures, and "
-                            "this replay starts from the fixtures: answers may differ (the test is marked xfail).")
+        _may_fail(module, "The session began from the server's --db file, not from its fixtures, and "
+                          "this replay starts from the fixtures: answers may differ")
     oldest = entries[0]["id"] if entries else mock.journal.latest_id + 1
     if oldest > first_id:
         verb = "is" if oldest - 1 == first_id else "are"
-        module.notes.append(f"Journal {_entries(first_id, oldest - 1)} of this session {verb} no longer held "
-                            "(the journal was cleared, or dropped its oldest entries past its limit): the "
-                            "replay starts without them, so answers may differ (the test is marked xfail).")
+        _may_fail(module, f"Journal {_entries(first_id, oldest - 1)} of this session {verb} no longer held "
+                          "(the journal was cleared, or dropped its oldest entries past its limit): the "
+                          "replay starts without them, so answers may differ")
     if session.dropped:
-        module.notes.append(f"{session.dropped} early controls of this session were dropped past the "
-                            "session's limit: the replay starts without them (the test is marked xfail).")
+        _may_fail(module, f"{session.dropped} early controls of this session were dropped past the "
+                          "session's limit: the replay starts without them")
     if not mock.config.auth:
         module.notes.append("The server ran with --auth off; the plugin's server checks keys, so each "
                             "request sends the keys of its path's account.")
+
+
+def _may_fail(module: _Module, note: str) -> None:
+    """A note on what makes answers differ: the test is marked xfail, for the first such reason."""
+    module.notes.append(f"{note} (the test is marked xfail).")
+    module.xfail = module.xfail or note
 
 
 def _entries(first: int, last: int) -> str:
@@ -167,6 +175,7 @@ def _request(mock: Mock, module: _Module, entry: dict[str, Any]) -> None:
     name = _name(method, path)
     if entry["status"] is None:
         lines.append("    with pytest.raises(requests.ConnectionError):  # the connection was dropped")
+        module.raises = True
         lines.append(f"        {_call(mock, module, entry, 8)}")
         return
     lines.append(f"    {name} = {_call(mock, module, entry, 4)}")
@@ -298,14 +307,13 @@ def _write(mock: Mock, module: _Module, entries: list[dict[str, Any]]) -> str:
     else:
         top += ["Everything in the session is replayed.", ""]
     top.append('"""')
-    xfail = any("xfail" in note for note in module.notes)
-    uses_pytest = xfail or module.stopped is not None or any("pytest.raises" in line for line in module.lines)
+    uses_pytest = module.xfail is not None or module.stopped is not None or module.raises
     imports = ((["import json", ""] if module.needs_json else []) + (["import pytest"] if uses_pytest else [])
                + ["import requests", ""])
     if module.wrong_keys:
         imports += ["", f"WRONG_KEYS = {WRONG_KEYS_LITERAL}  # keys of no account, where the session sent such keys"]
     header = top + imports + ["", ""]
-    test = ([f"@pytest.mark.xfail(reason={_first_reason(module.notes)!r}, strict=False)"] if xfail else [])
+    test = [f"@pytest.mark.xfail(reason={module.xfail!r}, strict=False)"] if module.xfail is not None else []
     test += ["def test_session(emma_mock):", '    """The session, request by request."""']
     body = module.lines or ["    pass  # nothing to replay"]
     rest: list[str] = []
@@ -314,10 +322,6 @@ def _write(mock: Mock, module: _Module, entries: list[dict[str, Any]]) -> str:
                 "def test_rest_of_session(emma_mock):",
                 '    """The requests after the point where the replay stops (see the module\'s docstring)."""']
     return "\n".join(header + test + body + rest) + "\n"
-
-
-def _first_reason(notes: list[str]) -> str:
-    return next(note for note in notes if "xfail" in note).replace(" (the test is marked xfail).", "")
 
 
 def _resolved(path: Path) -> Path:

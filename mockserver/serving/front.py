@@ -7,7 +7,8 @@
    else Flask answers. Not journaled.
 4. An API path (`_api`), journaled with what came in and went out:
    the request's one clock reading (its journal `time`, rate-limit count and every date it makes);
-   its body read once (for the journal and the view); a fault, which state/faults decides (delay,
+   its body read once (for the journal and the view); whose keys it carries (for the journal, so a
+   replay sends them, even when a fault answers); a fault, which state/faults decides (delay,
    drop, answer) and this front carries out; authentication and the rate limit (401/403/429 come
    before Flask's 404/405/400, so a client without keys learns nothing); then Flask.
 5. HEAD: no body bytes go out, whoever answered.
@@ -92,6 +93,9 @@ class Front:
         started = time.perf_counter()
         now = self.mock.clock.now()
         entry = _journal_entry(environ, path, now)
+        account_id = account_in_path(path)
+        if account_id is not None:  # whose keys, never the keys: what a replay sends (control/export.py)
+            entry["credentials"] = identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))
         out = _Recording(entry, start_response)
         try:
             fault = self.mock.faults.fire(entry["method"], path)
@@ -104,7 +108,7 @@ class Front:
                     raise DropConnection()
                 if effect.answer is not None:
                     return out.send(_json_answer(*effect.answer))
-            refused = self._admission(environ, path, now, entry)
+            refused = None if account_id is None else self._admission(account_id, entry["credentials"], now)
             if refused is not None:
                 return out.send(refused)
             with self.flask_app.app_context():  # the request's context reuses it, so its views read `g.now`
@@ -116,13 +120,8 @@ class Front:
             if self.console is not None:
                 self.console.log(entry)
 
-    def _admission(self, environ: Environ, path: str, now: datetime, entry: dict[str, Any]) -> Answer | None:
+    def _admission(self, account_id: int, who: int | str, now: datetime) -> Answer | None:
         """Authentication and the rate limit of an account's path: the refusal, or None to go on."""
-        account_id = account_in_path(path)
-        if account_id is None:
-            return None
-        # whose keys, never the keys: what a replay sends (see control/export.py)
-        entry["credentials"] = who = identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))
         try:
             admit(self.mock.store, self.mock.rate_limit, self.mock.config.auth, account_id, who, now.timestamp())
         except ApiError as error:
