@@ -142,14 +142,20 @@ def test_requests_are_routed_by_the_table(monkeypatch):
     assert calls == ["/100/touchpoints/300"]
 
 
-def test_a_websocket_upgrade_is_refused_as_werkzeug_refuses_it():
-    """The routes are HTTP only: werkzeug answers an upgrade with 405, and the table must not serve it."""
-    client = APP.test_client()
+def test_a_websocket_upgrade_is_answered_as_the_plain_request_it_also_is():
+    """The mock speaks no WebSocket: a request asking to upgrade gets the answer it gets without asking
+    (a server may ignore Upgrade), through the table; werkzeug alone would refuse it with a 405 whose
+    message said GET is not allowed. The journal keeps the Upgrade header as it came."""
+    app = create_app()
+    client = app.test_client()
+    keys = ("demo-public-key", "demo-private-key")
     upgrade = {"Connection": "Upgrade", "Upgrade": "websocket"}
-    for path in ("/100/touchpoints/300", "/100/touchpoints"):
-        answer = client.get(path, headers=upgrade, auth=("demo-public-key", "demo-private-key"))
-        assert answer.status_code == 405, (path, answer.status_code)
-        # A JSON error naming the path, whose list of methods is the Allow header's. (Not its exact words: it
-        # says GET is not allowed, where the refusal is of the upgrade; reported, left as it is.)
-        assert answer.content_type == "application/json"
-        assert answer.json["error"].endswith(f" on {path}; allowed: {answer.headers['Allow']}"), answer.json
+    for path in ("/100/touchpoints/300", "/100/touchpoints", "/100/members/444", "/__admin/health"):
+        plain = client.get(path, auth=keys)
+        asked = client.get(path, headers=upgrade, auth=keys)
+        assert (asked.status_code, asked.get_data()) == (plain.status_code, plain.get_data()) == (
+            200, plain.get_data()), (path, asked.status_code, asked.get_data())
+    journal = client.get("/__admin/requests").json
+    assert [entry["headers"].get("Upgrade") for entry in journal] == [None, "websocket"] * 3
+    refused = client.delete("/100/touchpoints/300/x", headers=upgrade, auth=keys)  # still the routes' own 404
+    assert refused.status_code == 404 and refused.json == {"error": "no such endpoint: DELETE /100/touchpoints/300/x"}

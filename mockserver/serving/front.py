@@ -87,7 +87,9 @@ class Front:
         if not is_control_path(path):
             return self._api(environ, start_response, path)
         too_large = _too_large(environ, path)
-        return _send(start_response, too_large) if too_large is not None else self.app(environ, start_response)
+        if too_large is not None:
+            return _send(start_response, too_large)
+        return self.app(_plain_http(environ), start_response)
 
     def _api(self, environ: Environ, start_response: StartResponse, path: str) -> Iterable[bytes]:
         started = time.perf_counter()
@@ -113,7 +115,7 @@ class Front:
                 return out.send(refused)
             with self.flask_app.app_context():  # the request's context reuses it, so its views read `g.now`
                 g.now = now
-                return out.app(self.app, environ)
+                return out.app(self.app, _plain_http(environ))
         finally:
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
             self.mock.journal.record(entry)
@@ -169,6 +171,14 @@ def _journal_entry(environ: Environ, path: str, now: datetime) -> dict[str, Any]
             "headers": [(k, v) for k, v in environ.items() if k.startswith(_HEADER_KEYS)],
             "body": _read_body(environ, path), "status": None, "duration_ms": 0.0, "time": now,
             "response_headers": [], "response_body": None, "fault": None, "credentials": None}
+
+
+def _plain_http(environ: Environ) -> Environ:
+    """The request as Flask routes it: the mock speaks no WebSocket, so a GET asking to upgrade to one is
+    answered as the GET it is (a server may ignore Upgrade, RFC 9110 7.8), not refused by werkzeug's
+    routing as a WebSocket request its HTTP routes cannot take. The journal keeps the header as sent."""
+    environ.pop("HTTP_UPGRADE", None)
+    return environ
 
 
 def _json_answer(status: int, body: bytes) -> Answer:
