@@ -27,6 +27,7 @@ import pytest
 import requests
 from browser_pages import LIVE, eventually, open_page, poll_now
 
+from mockserver.control.export import FILENAME
 from mockserver.testing import MockServer
 
 from helpers import raw_request, replay
@@ -160,18 +161,23 @@ def test_a_refused_export_is_shown_with_the_servers_words_and_nothing_is_copied(
 
 
 def test_download_session_as_a_test_saves_the_whole_export_as_sent(page, server, tmp_path):
+    """Saved as the server sent it, under the name its Content-Disposition gives (the page holds none)."""
     sent = EXPORT.encode() + b"\n# \xff not UTF-8\n"
     asked = []
+    disposition = requests.get(server.url + "/__admin/requests/export", timeout=5).headers["Content-Disposition"]
+    assert disposition == f'attachment; filename="{FILENAME}"'
 
     def export(route):
         asked.append(route.request.url)
-        route.fulfill(status=200, content_type="text/x-python; charset=utf-8", body=sent)
+        route.fulfill(status=200, content_type="text/x-python; charset=utf-8", body=sent,
+                      headers={"Content-Disposition": disposition})
 
     page.route("**/__admin/requests/export*", export)
     requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)
     with page.expect_download() as download:
         page.click("#download-session")
-    assert download.value.suggested_filename == "test_emma_mock_session.py"
+    assert download.value.suggested_filename == FILENAME
+    page.wait_for_selector(f"#toast:text('Session saved as {FILENAME}')", timeout=LIVE)
     download.value.save_as(tmp_path / "saved.py")
     assert (tmp_path / "saved.py").read_bytes() == sent
     assert asked == [f"{server.url}/__admin/requests/export"]

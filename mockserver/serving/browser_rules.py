@@ -1,4 +1,4 @@
-"""What a web page may do to the mock (SPEC §6, "Browsers"): which Host names are answered, and
+"""What a web page may do to the mock (docs/ci.md, "Host names and web pages"): which Host names are answered, and
 which requests from another origin are refused.
 
 * DNS rebinding: a page on `evil.example` can point its own name at 127.0.0.1

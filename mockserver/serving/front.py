@@ -198,7 +198,7 @@ def _send(start_response: StartResponse, answer: Answer) -> list[bytes]:
 
 def _refused(environ: Environ, allowed_hosts: frozenset[str]) -> Answer | None:
     """The answer to a request refused before any matching: a target over MAX_TARGET_BYTES (414), a
-    Host or a cross-origin write that SPEC §6 refuses (403, browser_rules)."""
+    Host or a cross-origin write that browser_rules refuses (403)."""
     target = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if target is None:  # a server that keeps no raw target: rebuild it as sent
         query = environ.get("QUERY_STRING")

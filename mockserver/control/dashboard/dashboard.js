@@ -69,7 +69,7 @@ async function admin(method, path, body, raw = false) {
     headers["Content-Type"] = "application/json";
   }
   const response = await fetch(`/__admin/${path}`, init);
-  if (raw && response.ok) return response.blob();
+  if (raw && response.ok) return response;
   const answer = await response.text();
   const data = (() => { try { return parseExact(answer); } catch { return null; } })();
   if (response.status === 401) {
@@ -83,10 +83,11 @@ async function admin(method, path, body, raw = false) {
   return data;
 }
 
+/** Run `work`, then say `done` (or what `done` makes of work's result); an error is said instead. */
 async function act(work, done) {
   try {
-    await work();
-    if (done) toast(done);
+    const result = await work();
+    if (done) toast(typeof done === "function" ? done(result) : done);
     await poll(false);
   } catch (error) {
     if (!(error instanceof Locked)) toast(error.message, true);
@@ -349,7 +350,7 @@ function entryDetail(entry, account) {
         el("pre", { class: "code response-body" }, pretty(entry.response_body)))));
 }
 
-/** The export of the session up to this entry (SPEC §6), copied as the server wrote it. */
+/** The export of the session up to this entry (docs/control-api.md), copied as the server wrote it. */
 async function copyTest(entry, problem) {
   problem.textContent = "";
   try {
@@ -364,7 +365,7 @@ async function copyTest(entry, problem) {
 
 /** The whole session as one pytest module, saved as the server sent it. */
 function downloadSession() {
-  return act(() => save("requests/export", "test_emma_mock_session.py"), "Session saved as test_emma_mock_session.py");
+  return act(() => save("requests/export", "test_session.py"), (name) => `Session saved as ${name}`);
 }
 
 function entryElement(entry) {
@@ -584,11 +585,15 @@ async function addFault() {
 }
 
 /** Saves what the control API sent, byte for byte: no JSON round trip that would round an id past 2^53. */
-async function save(path, name) {
-  const bytes = await admin("GET", path, undefined, true);
-  const link = el("a", { href: URL.createObjectURL(bytes), download: name });
+/** Save what `path` answers as a file: named as the server's Content-Disposition says, else `fallback`. */
+async function save(path, fallback) {
+  const response = await admin("GET", path, undefined, true);
+  const named = /filename="([^"\\/]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const name = named ? named[1] : fallback;
+  const link = el("a", { href: URL.createObjectURL(await response.blob()), download: name });
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  return name;
 }
 
 function downloadState() {
