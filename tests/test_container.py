@@ -16,6 +16,7 @@ against an in-process server) run everywhere.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -76,13 +77,22 @@ def engine() -> None:
 
 
 @pytest.fixture(scope="module")
-def image(engine: None) -> str:
-    """The README's build line, as written, from the repository root."""
-    started = time.monotonic()
-    result = subprocess.run(["docker", "build", "-t", IMAGE, "."], cwd=ROOT, capture_output=True,
-                            text=True, timeout=900)
-    assert result.returncode == 0, f"docker build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-    print(f"docker build -t {IMAGE} . took {time.monotonic() - started:.1f}s")
+def image(engine: None, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """The README's build line, as written, from the repository root: once a run, whichever workers
+    (xdist's) run these tests. Each worker building it side by side rebuilt the same layers at once."""
+    run_folder = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        run_folder = run_folder.parent  # shared by this run's workers, and by no other run
+    with open(run_folder / "image.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        built = run_folder / "image.built"
+        if not built.exists():
+            started = time.monotonic()
+            result = subprocess.run(["docker", "build", "-t", IMAGE, "."], cwd=ROOT, capture_output=True,
+                                    text=True, timeout=900)
+            assert result.returncode == 0, f"docker build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+            print(f"docker build -t {IMAGE} . took {time.monotonic() - started:.1f}s")
+            built.write_text(IMAGE)
     return IMAGE
 
 
