@@ -59,9 +59,10 @@ def load(watched: Watched, url: str, wait_ready: bool = True) -> None:
 
 
 def open_page(browser, url: str, allowed_errors: tuple[str, ...] = (), wait_ready: bool = True,
-              clock: bool = True) -> Watched:
-    """The dashboard in a tab of its own; with `clock`, its timers on Playwright's clock (see `poll_now`)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True,
+              clock: bool = True, width: int = 1280, height: int = 800) -> Watched:
+    """The dashboard in a tab of its own, `width` x `height`; with `clock`, its timers on Playwright's clock
+    (see `poll_now`)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True,
                                   permissions=["clipboard-read", "clipboard-write"])
     watched = Watched(context, url, allowed_errors)
     if clock:
@@ -74,6 +75,15 @@ def poll_now(page) -> None:
     """Every timer of the page due within POLL_MS fires now: its next poll (a poll under way finishes first),
     the pause after typing into the journal filter."""
     page.clock.run_for(POLL_MS)
+
+
+def open_newest_entry(page):
+    """Bring the journal up to date and open its newest entry: the entry, for its details and buttons."""
+    poll_now(page)
+    entry = page.locator("#journal li").first
+    entry.wait_for(timeout=LIVE)
+    entry.locator("summary").click()
+    return entry
 
 
 @pytest.fixture(scope="module")

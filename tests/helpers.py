@@ -73,18 +73,23 @@ def big_fixture(folder: Path, touchpoints: int = 1500) -> Path:
     return path
 
 
-def run_pytest(folder: Path, source: str, *args: str, env: dict[str, str] | None = None,
+def run_pytest(folder: Path, files: str | dict[str, str], *args: str, env: dict[str, str] | None = None,
                entry_point: bool = False) -> subprocess.CompletedProcess[str]:
-    """Run pytest on a user's test file (no conftest) in `folder`, as that user would.
+    """Run pytest in `folder` on a user's test files (no conftest), as that user would: `files` is the
+    source of `test_user.py` (dedented), or file names and their text.
 
-    With `entry_point`, the installed plugins load as pytest finds them, emma-mock's by its entry
-    point (but for this project's test-only ones, which a user's project lacks: readme_blocks);
-    otherwise only emma-mock's plugin (and xdist when `-n` is given) loads, named with -p, as in
-    a project that installs only emma-mock: the other plugins here (schemathesis, hypothesis,
-    playwright) take seconds to load.
+    The environment is this one without pytest's, emma-mock's and this suite's own variables (an xdist
+    worker's among them), plus `env`. With `entry_point`, the installed plugins load as pytest finds
+    them, emma-mock's by its entry point (but for this project's test-only ones, which a user's project
+    lacks: readme_blocks); otherwise only emma-mock's plugin (and xdist when `-n` is given) loads, named
+    with -p, as in a project that installs only emma-mock: the other plugins here (schemathesis,
+    hypothesis, playwright) take seconds to load.
     """
-    (folder / "test_user.py").write_text(textwrap.dedent(source))
-    full_env = {**os.environ, **(env or {})}
+    written = {"test_user.py": textwrap.dedent(files)} if isinstance(files, str) else files
+    for name, text in written.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKSERVER_", "EMMA_MOCK_"))}
+    full_env.update(env or {})
     plugins: list[str] = []
     if entry_point:
         full_env["PYTEST_ADDOPTS"] = WITHOUT_OUR_TEST_PLUGINS
@@ -346,14 +351,5 @@ def launched_chromium(playwright: Any, *args: str) -> Iterator[Any]:
 # --- exported sessions, run as a user runs them ------------------------------------------
 
 def replay(folder: Path, modules: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """pytest on exported modules in a folder of their own, as a user runs it."""
-    for name, text in modules.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKSERVER_", "EMMA_MOCK_"))}
-    # Only emma-mock's plugin, as in a project that installs emma-mock: the other plugins of this test
-    # environment (schemathesis, hypothesis, playwright) take seconds to load. tests/test_plugin.py
-    # checks that the plugin loads by its entry point.
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "mockserver.testing.pytest_plugin",
-                           "-p", "no:cacheprovider", "-rsx", *args, str(folder)],
-                          cwd=folder, capture_output=True, text=True, timeout=120, env=env)
+    """pytest on exported modules in a folder of their own, as a user runs it (skips and xfails reported)."""
+    return run_pytest(folder, modules, "-rsx", *args)

@@ -11,7 +11,7 @@ from typing import Any
 import browser_pages
 import pytest
 import requests
-from browser_pages import LIVE, PASTE_ACTS_ON, poll_now, run_pasted
+from browser_pages import PASTE_ACTS_ON, open_newest_entry, run_pasted
 from standins import LocalServer
 
 from mockserver.contract import capture, cli
@@ -155,10 +155,7 @@ def test_a_copied_curl_line_holds_nothing_a_terminal_acts_on_when_pasted(page, s
     body = "\x15touch pwned #\x1b[201~\r\t\x7f\u009b2J".encode()
     raw_request(server.url, b"POST /100/touchpoints HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
                 + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
+    entry = open_newest_entry(page)
     line = entry.locator("pre.curl").get_attribute("data-curl")
     assert line is not None
     assert not PASTE_ACTS_ON.search(line), repr(line)

@@ -25,7 +25,7 @@ from pathlib import Path
 import browser_pages
 import pytest
 import requests
-from browser_pages import LIVE, eventually, open_page, poll_now
+from browser_pages import LIVE, eventually, open_newest_entry, open_page, poll_now
 
 from mockserver.control.export import FILENAME
 from mockserver.testing import MockServer
@@ -89,10 +89,7 @@ def test_a_request_from_any_client_appears_live_with_the_data_it_changed(page, s
 
 def test_an_entry_opens_to_both_sides_and_its_curl_reproduces_it(page, server):
     requests.get(server.base_url + "/touchpoints/300", params={"start": "0"}, auth=server.auth, timeout=5)
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
+    entry = open_newest_entry(page)
     detail = entry.locator(".detail")
     assert "Authorization: ***" in detail.text_content()
     assert "visited_website" in detail.locator(".response-body").text_content()
@@ -102,13 +99,6 @@ def test_an_entry_opens_to_both_sides_and_its_curl_reproduces_it(page, server):
     replay = subprocess.run(["bash", "-c", curl], capture_output=True, text=True, timeout=10)
     assert replay.returncode == 0, replay.stderr
     assert json.loads(replay.stdout) == server.requests()[0]["response_body"]
-
-
-def _open_first_entry(page):
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
-    return entry
 
 
 # A stand-in for the server's export: text that a round trip through JSON, a decoder or the clipboard
@@ -152,7 +142,7 @@ def test_a_refused_export_is_shown_with_the_servers_words_and_nothing_is_copied(
     page.evaluate("navigator.clipboard.writeText('before')")
     requests.get(server.base_url + "/touchpoints", auth=server.auth, timeout=5)
     poll_now(page)
-    entry = _open_first_entry(page)
+    entry = open_newest_entry(page)
     entry.locator("button.copy-pytest").click()
     entry.locator(f".copy-error:text('{shown}')").wait_for(timeout=LIVE)
     assert page.evaluate("navigator.clipboard.readText()") == "before"
@@ -379,12 +369,7 @@ def test_a_bad_journal_filter_says_why_beside_it(page, tab, server):
 
 
 def _open_newest_in_try_it(page) -> None:
-    """Bring the journal up to date, open its newest entry and press "open in try it"."""
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
-    entry.locator("button.open-try").click()
+    open_newest_entry(page).locator("button.open-try").click()
 
 
 def test_an_entry_opens_in_try_it_and_sends_the_same_request_again(page, tab, server):

@@ -18,7 +18,7 @@ from urllib.parse import quote
 import browser_pages
 import pytest
 import requests
-from browser_pages import LIVE, PASTE_ACTS_ON, eventually, poll_now, run_pasted
+from browser_pages import LIVE, PASTE_ACTS_ON, eventually, open_newest_entry, poll_now, run_pasted
 
 from helpers import raw_request
 
@@ -119,10 +119,7 @@ def test_a_quote_in_the_method_cannot_make_the_copied_line_run_a_command(page, s
     body = b'{"member_id": 9007199254740993, "value": 1e30}\'; touch pwned; echo \''
     raw_request(server.url, b"X'Y /100/touchpoints HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                             b"Content-Length: " + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
+    entry = open_newest_entry(page)
     line = entry.locator("pre.curl").get_attribute("data-curl")
     argv, _ = run_pasted(line, stub)  # fails (the stub sees other words, or `pwned` appears) when unquoted
     assert argv[argv.index(b"-X") + 1] == b"X'Y"
@@ -133,10 +130,7 @@ def test_a_json_body_is_copied_with_its_numbers_as_sent(page, server, stub):
     requests.post(server.base_url + "/touchpoints/members", auth=server.auth, timeout=5,
                   data=b'{"touchpoints": [{"member_id": 9007199254740993, "touchpoint_type_id": 300, '
                        b'"touchpoint_monetary_value": 1e30, "mailing_id": 1.0}]}')
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
-    entry.locator("summary").click()
+    entry = open_newest_entry(page)
     argv, _ = run_pasted(entry.locator("pre.curl").get_attribute("data-curl"), stub)
     sent = argv[argv.index(b"--data-raw") + 1]
     assert b"9007199254740993" in sent and b"1e+30" in sent and b"1.0" in sent  # rounded: ...992, 1, 1e+30
@@ -161,11 +155,8 @@ def test_a_path_with_dot_dot_is_replayed_to_the_same_path(page, server):
     path = "/100/members/../touchpoints/./300"
     status, _, _ = raw_request(server.url, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                                            .encode())
-    poll_now(page)
-    entry = page.locator("#journal li").first
-    entry.wait_for(timeout=LIVE)
     assert server.requests()[0]["path"] == path
-    entry.locator("summary").click()
+    entry = open_newest_entry(page)
     line = entry.locator("pre.curl").get_attribute("data-curl")
     replay = subprocess.run(["bash", "-c", line], capture_output=True, timeout=10)
     assert replay.returncode == 0, replay.stderr

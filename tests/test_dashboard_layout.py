@@ -8,7 +8,7 @@ from __future__ import annotations
 import browser_pages
 import pytest
 import requests
-from browser_pages import LIVE, Watched
+from browser_pages import LIVE, open_page
 
 server = browser_pages.server  # the fixture, for this module
 
@@ -38,12 +38,8 @@ def _busy_session(server) -> None:
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_page_never_scrolls_sideways_and_every_control_is_reachable(browser, server, width, tmp_path):
     _busy_session(server)
-    context = browser.new_context(viewport={"width": width, "height": 844 if width == 390 else 800},
-                                  accept_downloads=True, permissions=["clipboard-read", "clipboard-write"])
-    watched = Watched(context, server.url)
+    watched = open_page(browser, server.url, clock=False, width=width, height=844 if width == 390 else 800)
     page = watched.page
-    page.goto(server.url + "/")
-    page.wait_for_selector("body[data-ready=true]", timeout=10_000)
     page.wait_for_selector("#journal li:nth-child(2)", timeout=LIVE)
     page.wait_for_selector("#faults tr[data-fault]", timeout=LIVE)
     page.locator("#journal li summary").last.click()  # the long path, opened: its curl line is wide
@@ -62,5 +58,5 @@ def test_the_page_never_scrolls_sideways_and_every_control_is_reachable(browser,
     assert page.evaluate(sideways)
     page.screenshot(path=str(tmp_path / f"dashboard-{width}-end.png"))
     print(f"screenshots: {tmp_path}")
-    context.close()
+    watched.context.close()
     watched.check()
