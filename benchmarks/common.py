@@ -41,14 +41,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def unset_environ() -> dict[str, str]:
+    """This environment without emma-mock's settings (MOCKSERVER_*, EMMA_MOCK_*): a benchmark's server
+    runs as its command line says, whatever the shell that started the benchmark had set."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("MOCKSERVER_", "EMMA_MOCK_"))}
+
+
 def bench_env(extra_paths: tuple[Path, ...] = ()) -> dict[str, str]:
     """The environment of a spawned server: the working tree's package and benchmarks/ importable."""
-    env = dict(os.environ)
+    env = unset_environ()
     paths = [str(REPO), str(HERE), *map(str, extra_paths)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.pop("MOCKSERVER_PORT", None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 

@@ -13,14 +13,13 @@ run and the median per mode.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, log, machine_line, median, spawn, wait_ready
+from common import REPO, log, machine_line, median, spawn, unset_environ, wait_ready
 
 TEST = '''
 def test_{i}(emma_mock):
@@ -33,7 +32,7 @@ def test_{i}(emma_mock):
 
 
 def run_suite(checkout: Path, folder: Path, url: str | None) -> float:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKSERVER_", "EMMA_MOCK_"))}
+    env = {k: v for k, v in unset_environ().items() if not k.startswith("PYTEST_")}
     env.update(PYTHONPATH=str(checkout), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
     argv = [sys.executable, "-m", "pytest", "-q", "-p", "mockserver.testing.pytest_plugin", "-p", "no:cacheprovider",
             *([f"--emma-mock-url={url}"] if url else []), str(folder)]
@@ -60,7 +59,7 @@ def main() -> None:
     for rep in range(1, args.reps + 1):
         for name, checkout in checkouts.items():
             times.setdefault((name, "in-process"), []).append(run_suite(checkout, folder, None))
-            env = dict(os.environ, PYTHONPATH=str(checkout))
+            env = dict(unset_environ(), PYTHONPATH=str(checkout))
             server = spawn(name, [sys.executable, "-m", "mockserver", "--port", "0", "--quiet"], env=env,
                            read_url=True)
             try:
