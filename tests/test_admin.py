@@ -8,7 +8,7 @@ import pytest
 
 from mockserver import Config, create_app
 
-from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, DEMO_AUTH, RATE_LIMITED, basic
+from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, DEMO_AUTH, RATE_LIMITED, basic, replay
 
 DEFAULT_TYPE_IDS = [300, 200]  # account 100's touchpoint types in the shipped fixture, as listed (oldest first)
 
@@ -290,20 +290,28 @@ def test_rate_limit_window_slides_on_the_mock_clock(client):
     assert allowed.status_code == 200 and type_ids(allowed) == DEFAULT_TYPE_IDS
 
 
-def test_rate_limit_counts_nothing_read_later_than_now_when_the_clock_is_set_back(client):
+def test_setting_the_clock_back_forgets_no_counted_request_and_setting_the_limit_again_does(client):
+    """A reading counts until the clock is per_seconds past it, even one "from the future" of a clock set back
+    (so a replay, which freezes the clock back to a held request's reading, decides as the session did)."""
     client.put("/__admin/clock", json={"now": "2030-01-01T00:00:00Z"})
     client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
     assert client.get("/100/touchpoints").status_code == 200
     client.put("/__admin/clock", json={"now": "2029-12-31T23:59:00Z"})
-    allowed = client.get("/100/touchpoints")  # the request "from the future" is not in the window
-    assert allowed.status_code == 200 and type_ids(allowed) == DEFAULT_TYPE_IDS
     refused = client.get("/100/touchpoints")
-    assert (refused.status_code, refused.json) == (403, RATE_LIMITED)
+    assert (refused.status_code, refused.json, refused.headers["Retry-After"]) == (403, RATE_LIMITED, "120")
+    client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})  # a fresh window
+    allowed = client.get("/100/touchpoints")
+    assert allowed.status_code == 200 and type_ids(allowed) == DEFAULT_TYPE_IDS
 
 
 def test_a_request_held_by_a_delay_counts_against_the_limit_whatever_the_order(app, client):
     """A request held by a delay fault reads the clock on arrival and is counted after one that read it later:
     with 1 request per 60 s, only one of the two passes (the held one is refused)."""
+    _held_request_session(app, client)
+
+
+def _held_request_session(app, client) -> str:
+    """The session of the test above, checked as it goes; its export."""
     held, release = threading.Event(), threading.Event()
 
     def sleep(seconds: float) -> None:  # the delay fault's wait, held until the test lets it go
@@ -323,6 +331,38 @@ def test_a_request_held_by_a_delay_counts_against_the_limit_whatever_the_order(a
         late = delayed.result(timeout=10)
     assert first.status_code == 200 and first.json["touchpoint_type_id"] == 300
     assert (late.status_code, late.json, late.headers["Retry-After"]) == (403, RATE_LIMITED, "61")
+    return client.get("/__admin/requests/export").get_data(as_text=True)
+
+
+def test_keys_changed_while_a_delay_holds_a_request_are_the_keys_it_is_checked_against(app, client):
+    """Authentication decides once the delay is over, on the state then: keys replaced meanwhile refuse it."""
+    held, release = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        held.set()
+        assert release.wait(10)
+
+    app.wsgi_app.sleep = sleep
+    client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "delay_ms": 1000, "times": 1})
+    state = client.get("/__admin/state").json
+    state["accounts"][0]["private_key"] = "a-new-private-key"
+    with ThreadPoolExecutor(1) as pool:
+        delayed = pool.submit(app.test_client().get, "/100/touchpoints/300", headers=basic(*DEMO_AUTH))
+        assert held.wait(10)
+        assert client.put("/__admin/state", json=state).status_code == 200
+        release.set()
+        late = delayed.result(timeout=10)
+    assert (late.status_code, late.json["error"]) == (401, "unknown API keys: check the public and private key")
+    assert client.get("/__admin/requests").json[-1]["status"] == 401
+
+
+def test_a_session_with_a_held_request_replays_as_it_went(app, client, tmp_path):
+    """The export freezes the clock back to the held request's reading for it: the replay decides the same."""
+    module = _held_request_session(app, client)
+    result = replay(tmp_path, {"test_held.py": module})
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + module
+    assert module.index("emma_mock.freeze_clock(\"@D:2030-01-01T00:00:01\")") < module.index(
+        "emma_mock.freeze_clock(\"@D:2030-01-01T00:00:00\")")  # the held one, counted last, read earlier
 
 
 def test_unauthenticated_requests_are_not_counted(client, anonymous):

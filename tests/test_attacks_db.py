@@ -235,7 +235,7 @@ def _as_nobody() -> tuple[str, ...]:
     if shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: permission bits cannot be tested")
     prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
-    reach = subprocess.run([*prefix, sys.executable, "-c", "import mockserver"], capture_output=True, timeout=60)
+    reach = subprocess.run([*prefix, *MOCKSERVER[:2], "-c", "import mockserver"], capture_output=True, timeout=60)
     if reach.returncode != 0:  # a checkout inside a folder only root may enter (mktemp -d is mode 700)
         pytest.skip(f"an unprivileged user cannot run this checkout's Python: {reach.stderr.decode()[-200:]}")
     return prefix

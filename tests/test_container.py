@@ -77,11 +77,11 @@ def engine() -> None:
 
 
 @pytest.fixture(scope="module")
-def image(engine: None, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+def image(engine: None, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> str:
     """The README's build line, as written, from the repository root: once a run, whichever workers
     (xdist's) run these tests. Each worker building it side by side rebuilt the same layers at once."""
     run_folder = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if hasattr(request.config, "workerinput"):  # an xdist worker
         run_folder = run_folder.parent  # shared by this run's workers, and by no other run
     with open(run_folder / "image.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes

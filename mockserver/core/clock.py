@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 MAX_ADVANCE_SECONDS = 1e10  # `advance_seconds` at most: ~317 years, far inside year 9999
@@ -22,7 +21,6 @@ class Clock:
         self._frozen: datetime | None = None
         self._lock = threading.Lock()
         self.version = 0  # moves on every freeze, advance and unfreeze
-        self.on_set: Callable[[float], None] | None = None  # told the new "now" (seconds) after each of them
 
     def now(self) -> datetime:
         frozen = self._frozen
@@ -38,7 +36,6 @@ class Clock:
         with self._lock:
             self._frozen = moment.astimezone(UTC)
             self.version += 1
-        self._tell()
 
     def advance(self, seconds: float) -> None:
         """Move "now" forward, freezing it at real now + seconds when it was running."""
@@ -46,14 +43,8 @@ class Clock:
             running = self._frozen if self._frozen is not None else datetime.now(UTC)
             self._frozen = running + timedelta(seconds=seconds)
             self.version += 1
-        self._tell()
 
     def unfreeze(self) -> None:
         with self._lock:
             self._frozen = None
             self.version += 1
-        self._tell()
-
-    def _tell(self) -> None:
-        if self.on_set is not None:
-            self.on_set(self.now().timestamp())

@@ -1,8 +1,10 @@
 """Who may call an account's paths: HTTP Basic against the account's keys, then the rate limit.
 
-It runs in the WSGI front (front.py), after faults and before Flask routes the
-request, so a client without keys learns nothing about which paths or ids
-exist (401/403 come before 404/405/400).
+It runs in the WSGI front (front.py): whose keys a request carries is noted on
+arrival (for the journal, and again after a delay fault, on the state then); the
+decision comes after faults and before Flask routes the request, so a client
+without keys learns nothing about which paths or ids exist (401/403 come before
+404/405/400).
 """
 from __future__ import annotations
 

@@ -106,6 +106,8 @@ class Front:
                 effect = fault.effect(self.can_drop)
                 if effect.delay_seconds:
                     self.sleep(effect.delay_seconds)
+                    if account_id is not None:  # the keys are checked as the store is once the delay is over
+                        entry["credentials"] = identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))
                 if effect.drop:
                     raise DropConnection()
                 if effect.answer is not None:

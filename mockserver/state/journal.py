@@ -119,8 +119,8 @@ def _cut(entry: dict[str, Any]) -> int:
         cut.append("query")
     headers = entry["headers"]
     header_bytes = sum([len(name) + len(value) for name, value in headers])
-    # (all of them in fewer bytes than a name may hold: none is over its limit, the usual request)
-    if len(headers) > HEADER_COUNT_LIMIT or (header_bytes > HEADER_NAME_LIMIT and any(
+    # (all of them in fewer bytes than either limit: none is over its limit, the usual request)
+    if len(headers) > HEADER_COUNT_LIMIT or (header_bytes > min(HEADER_NAME_LIMIT, HEADER_VALUE_LIMIT) and any(
             len(name) > HEADER_NAME_LIMIT or len(value) > HEADER_VALUE_LIMIT for name, value in headers)):
         entry["headers"] = headers = [(name[:HEADER_NAME_LIMIT], value[:HEADER_VALUE_LIMIT])
                                       for name, value in headers[:HEADER_COUNT_LIMIT]]

@@ -51,7 +51,6 @@ class Mock:
         self.rate_limit = RateLimiter()
         self.session = Session(self.journal, from_file=self.loaded_from_file)
         self.faults.recorder = self.rate_limit.recorder = self.store.recorder = self.session.note
-        self.clock.on_set = self.rate_limit.clock_set  # a clock set back voids readings "from the future"
 
     def changes(self) -> dict[str, int]:
         """Counters that move when something the dashboard shows changes (`GET /__admin/changes`)."""

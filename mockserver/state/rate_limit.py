@@ -7,9 +7,12 @@ recorded session did.
 
 A request can be counted after others that read the clock later (a delay fault
 held it, or another thread won the race at a second's turn): every admitted
-reading still counts until it leaves the window, so the limit holds whatever the
-order. Only setting the clock (`clock_set`) forgets readings later than the new
-"now": requests "from the future" of a clock set back.
+reading counts until the clock is `per_seconds` past it, so the limit holds
+whatever the order (for a request held up to a whole window: readings are kept
+for two). That is also why setting the clock back forgets nothing: the
+session export replays a request held that way by freezing the clock back to its
+reading, and must decide as the session did. A test that sets the clock back and
+wants a fresh window sets the rate limit again (or resets).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import threading
 from ..core.records import Recorder
 
 MAX_WINDOW_SECONDS = 86_400  # `per_seconds` at most: a day
-MAX_REQUESTS = 100_000  # per window: the window keeps a timestamp per admitted request
+MAX_REQUESTS = 100_000  # per window: the window keeps a timestamp per admitted request (for two windows)
 
 
 class RateLimiter:
@@ -59,7 +62,7 @@ class RateLimiter:
         """Count a request read at `now` (seconds on the mock's clock) and return None, or refuse it and
         return the seconds to wait.
 
-        The window is every admitted reading above now - per_seconds, later readings included.
+        The window is every admitted reading later than now - per_seconds, later than now included.
         """
         if self.requests is None:
             return None
@@ -67,17 +70,13 @@ class RateLimiter:
             if self.requests is None:
                 return None
             window = self._windows.setdefault(account_id, [])
-            del window[:bisect.bisect_right(window, now - self.per_seconds)]
-            if len(window) >= self.requests:  # the wait: until enough of the oldest have left the window
+            # Kept for two windows: a request held for up to a whole window still finds every reading of its own.
+            del window[:bisect.bisect_right(window, now - 2 * self.per_seconds)]
+            counted = len(window) - bisect.bisect_right(window, now - self.per_seconds)
+            if counted >= self.requests:  # the wait: until enough of the oldest counted have left the window
                 return max(window[len(window) - self.requests] + self.per_seconds - now, 0.0)
             bisect.insort(window, now)
             return None
-
-    def clock_set(self, now: float) -> None:
-        """The clock was set to `now`: readings later than it (a clock set back) no longer count."""
-        with self._lock:
-            for window in self._windows.values():
-                del window[bisect.bisect_right(window, now):]
 
     @staticmethod
     def retry_after(seconds: float) -> str:

@@ -59,7 +59,7 @@ function finite(key, value) {
   return value;
 }
 
-/** A control API call; its JSON answer (numbers kept exact), or with `raw` the bytes as the server sent them. */
+/** A control API call; its JSON answer (numbers kept exact), or with `raw` the Response itself (bytes as sent). */
 async function admin(method, path, body, raw = false) {
   const headers = {};
   if (token) headers["X-Admin-Token"] = token;
@@ -365,7 +365,7 @@ async function copyTest(entry, problem) {
 
 /** The whole session as one pytest module, saved as the server sent it. */
 function downloadSession() {
-  return act(() => save("requests/export", "test_session.py"), (name) => `Session saved as ${name}`);
+  return act(() => save("requests/export", "test_emma_mock_session.py"), (name) => `Session saved as ${name}`);
 }
 
 function entryElement(entry) {
@@ -584,8 +584,8 @@ async function addFault() {
   }
 }
 
-/** Saves what the control API sent, byte for byte: no JSON round trip that would round an id past 2^53. */
-/** Save what `path` answers as a file: named as the server's Content-Disposition says, else `fallback`. */
+/** Save what `path` answers as a file, byte for byte (no JSON round trip that would round an id past 2^53),
+ *  named as the server's Content-Disposition says, else `fallback`. */
 async function save(path, fallback) {
   const response = await admin("GET", path, undefined, true);
   const named = /filename="([^"\\/]+)"/.exec(response.headers.get("Content-Disposition") || "");
