@@ -53,6 +53,9 @@ def test_a_path_cannot_forge_console_lines():
              "query": "", "status": 404, "duration_ms": 1.0}
     line = line_of(entry)
     assert "\n" not in line and "\x1b" not in line and "\\n" in line
+    # spaces are shown as sent (%20): a path cannot pad itself into a line of its own on the terminal
+    padded = line_of({**entry, "path": "/x" + " " * 60 + "2026-01-01T00:00:00Z  DELETE /100/x  200  0.1 ms"})
+    assert "  " not in padded.split("  ", 1)[1].split("  404")[0] and "%20" * 60 in padded
     # a backslash sent as such is doubled, so a line's escapes are only ever the console's own
     assert line_of({**entry, "path": "/100/x\\n"}) == "2026-01-02T03:04:05Z  GET /100/x\\\\n  404  1.0 ms"
 

@@ -288,8 +288,9 @@ def _escaped(text: str) -> str:
 
 
 def _write(mock: Mock, module: _Module, entries: list[dict[str, Any]]) -> str:
-    span = (f"{len(entries)} API requests, from {format_date(entries[0]['time'])} "
-            f"to {format_date(entries[-1]['time'])}" if entries else "no API request")
+    count = "1 API request" if len(entries) == 1 else f"{len(entries)} API requests"
+    span = (f"{count}, from {format_date(entries[0]['time'])} to {format_date(entries[-1]['time'])}"
+            if entries else "no API request")
     fixtures = Path(mock.config.fixtures)
     top = ['"""A replay of an emma-mock session, exported by GET /__admin/requests/export:', f"{span}.", ""]
     if _resolved(fixtures) != _resolved(DEFAULT_FIXTURE):

@@ -36,6 +36,8 @@ def request_line(moment: str, method: str, path: str, query: str, status: int | 
     target = path + (f"?{query}" if query else "")
     if not (target.isascii() and target.isprintable()) or "\\" in target:
         target = target.encode("unicode_escape").decode("ascii")  # no newline or escape sequence reaches the terminal
+    if " " in target:  # as sent: a path cannot pad itself into what looks like a line of its own, or a status
+        target = target.replace(" ", "%20")
     if len(target) > MAX_TARGET:
         target = target[:MAX_TARGET] + "…"
     outcome = str(status) if status is not None else "---"
