@@ -321,15 +321,15 @@ def _held_request_session(app, client) -> str:
     app.wsgi_app.sleep = sleep
     client.put("/__admin/clock", json={"now": "2030-01-01T00:00:00Z"})
     client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
-    client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "delay_ms": 1000, "times": 1})
+    client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "delay_ms": 1000})
     with ThreadPoolExecutor(1) as pool:
         delayed = pool.submit(app.test_client().get, "/100/touchpoints/300", headers=basic(*DEMO_AUTH))
         assert held.wait(10)
         client.put("/__admin/clock", json={"advance_seconds": 1})
-        first = client.get("/100/touchpoints/300")  # read one second later, counted first
+        first = client.get("/100/touchpoints/200")  # read one second later, counted first
         release.set()
         late = delayed.result(timeout=10)
-    assert first.status_code == 200 and first.json["touchpoint_type_id"] == 300
+    assert first.status_code == 200 and first.json["touchpoint_type_id"] == 200
     assert (late.status_code, late.json, late.headers["Retry-After"]) == (403, RATE_LIMITED, "61")
     return client.get("/__admin/requests/export").get_data(as_text=True)
 

@@ -12,6 +12,8 @@ import ast
 import json
 import random
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -129,7 +131,8 @@ def test_no_secret_in_the_module_only_whose_keys(app, client, other, anonymous):
                      'types = requests.get(f"{emma_mock.url}/100/touchpoints", auth=emma_mock.auth_for(101))',
                      'types = requests.get(f"{emma_mock.url}/100/touchpoints", auth=WRONG_KEYS)',
                      'types = requests.get(f"{emma_mock.url}/100/touchpoints")']
-    assert "credentials" not in client.get("/__admin/requests").json[0]  # the journal shows no new field
+    shown = client.get("/__admin/requests").json[0]
+    assert "credentials" not in shown and "arrived" not in shown  # the journal shows no field of the export's
 
 
 def test_a_request_a_fault_answered_or_dropped_replays_with_the_keys_it_sent(client, other):
@@ -152,6 +155,33 @@ def test_a_path_naming_pytest_adds_no_import_and_no_marker(client):
     assert "# 1: GET /100/pytest.raises/xfail" in module
     assert "import pytest" not in module and "@pytest" not in module
     compile(module, "test_emma_mock_session.py", "exec")
+
+
+def test_a_fault_on_requests_that_overlapped_is_said_and_the_test_marked_xfail(app, client, tmp_path):
+    """A client that timed out and retried: the first request, held by the fault's delay, is answered after
+    the retry. The replay sends one request at a time, in the order they were answered, so the fault would
+    act on the retry: the module says so and expects its test may fail."""
+    held, release = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        held.set()
+        assert release.wait(10)
+
+    app.wsgi_app.sleep = sleep
+    client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "status": 503, "delay_ms": 1500,
+                                         "times": 1})
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(app.test_client().get, "/100/touchpoints/300", headers=basic(*DEMO_AUTH))
+        assert held.wait(10)
+        assert client.get("/100/touchpoints/300").status_code == 200  # the retry: the fault is spent
+        release.set()
+        assert first.result(timeout=10).status_code == 503
+    module = export(client)
+    assert ("Entry 2 came in before entry 1 but was answered after it, and faults that count or draw were set"
+            in docstring(module))
+    assert "@pytest.mark.xfail(reason=" in module
+    result = replay(tmp_path, {"test_overlap.py": module})
+    assert result.returncode == 0 and "1 xfailed" in result.stdout, result.stdout
 
 
 def test_an_unseeded_fault_is_exported_with_the_seed_its_draws_came_from(client):
@@ -241,6 +271,21 @@ def test_auth_off_is_said_and_each_request_sends_its_accounts_keys():
     module = export(client)
     assert "--auth off" in docstring(module)
     assert 'requests.get(f"{emma_mock.url}/100/touchpoints", auth=emma_mock.auth_for(100))' in module
+
+
+def test_auth_off_and_an_account_not_in_the_state_replays_without_keys_and_is_marked_xfail(tmp_path):
+    """`auth_for` would raise for an account the state lacks: those requests go without keys, and the test
+    is expected to fail (the plugin's server checks keys: 401 where the session got 404)."""
+    client = create_app(Config(auth=False)).test_client()
+    assert client.get("/999/touchpoints").json == {"error": "no account 999"}
+    client.get("/999/members")
+    client.get("/100/touchpoints")
+    module = export(client)
+    assert 'requests.get(f"{emma_mock.url}/999/touchpoints")' in module
+    assert docstring(module).count("account 999 is not in its state") == 1
+    assert "@pytest.mark.xfail(reason=" in module
+    result = replay(tmp_path, {"test_auth_off.py": module})
+    assert result.returncode == 0 and "1 xfailed" in result.stdout, result.stdout
 
 
 def test_a_session_begun_from_a_db_file_is_said(tmp_path):

@@ -71,6 +71,7 @@ class _Module:
     needs_json: bool = False
     wrong_keys: bool = False  # whether a request sends keys of no account
     raises: bool = False  # whether a request expects a dropped connection (pytest.raises)
+    unknown_accounts: set[int] = field(default_factory=set)  # with --auth off, accounts not in the state
     xfail: str | None = None  # why the test is expected to fail, when a note says it may
     frozen: str | None = None  # the clock reading the replay froze last
 
@@ -91,6 +92,7 @@ def session_module(mock: Mock, until_text: str | None = None) -> str:
         controls = [control for control in controls if control.after < until]
     module = _Module()
     _say_what_differs(mock, module, entries, session.first_id)
+    _say_what_overlapped(module, entries, controls)
     # A control noted after entry N goes after it and before N + 1 (sorted is stable: controls keep their order).
     steps: list[tuple[int, int, dict[str, Any] | Control]] = sorted(
         [(entry["id"], 0, entry) for entry in entries] + [(control.after, 1, control) for control in controls],
@@ -122,6 +124,25 @@ def _say_what_differs(mock: Mock, module: _Module, entries: list[dict[str, Any]]
     if not mock.config.auth:
         module.notes.append("The server ran with --auth off; the plugin's server checks keys, so each "
                             "request sends the keys of its path's account.")
+
+
+def _say_what_overlapped(module: _Module, entries: list[dict[str, Any]], controls: list[Control]) -> None:
+    """Requests that overlapped, in a session with faults that count or draw (`times`, `probability`): such
+    a fault decides when a request comes in, and the replay sends each request once the one before is
+    answered, so it may act on another request. (A fault without either acts on every request it matches.)"""
+    if not any(control.helper == "add_fault" and (control.arguments.get("times") is not None
+                                                  or control.arguments.get("probability") is not None)
+               for control in controls):
+        return
+    latest: dict[str, Any] | None = None  # of the entries so far, the one that came in last
+    for entry in entries:
+        if latest is not None and entry.get("arrived", 0) < latest.get("arrived", 0):
+            _may_fail(module, f"Entry {entry['id']} came in before entry {latest['id']} but was answered after "
+                              "it, and faults that count or draw were set: the replay sends requests one at a time, in the order "
+                              "they were answered, so a fault may act on another request than it did")
+            return
+        if latest is None or entry.get("arrived", 0) > latest.get("arrived", 0):
+            latest = entry
 
 
 def _may_fail(module: _Module, note: str) -> None:
@@ -229,7 +250,13 @@ def _call(mock: Mock, module: _Module, entry: dict[str, Any], indent: int) -> st
     account = account_in_path(path)
     who = entry.get("credentials")
     if not mock.config.auth and account is not None:
-        words.append(f"auth=emma_mock.auth_for({account})")
+        if mock.store.has_account(account):
+            words.append(f"auth=emma_mock.auth_for({account})")
+        elif account not in module.unknown_accounts:  # sent without keys: the plugin's server answers 401
+            module.unknown_accounts.add(account)
+            _may_fail(module, f"The server ran with --auth off and account {account} is not in its state: the "
+                              "plugin's server checks keys, so requests to it are sent without any and answered "
+                              "401, not as recorded")
     elif who == WRONG_KEYS:
         module.wrong_keys = True
         words.append("auth=WRONG_KEYS")

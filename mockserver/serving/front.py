@@ -95,6 +95,7 @@ class Front:
         started = time.perf_counter()
         now = self.mock.clock.now()
         entry = _journal_entry(environ, path, now)
+        entry["arrived"] = self.mock.journal.arrived()  # before the fault decides: the export checks the order
         account_id = account_in_path(path)
         if account_id is not None:  # whose keys, never the keys: what a replay sends (control/export.py)
             entry["credentials"] = identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))

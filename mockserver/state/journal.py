@@ -33,6 +33,7 @@ MASKED = "***"
 # an account id or one of these, never the keys themselves.
 WRONG_KEYS = "wrong"  # keys that are no account's
 NO_KEYS = "none"  # no credentials, or none that could be read
+_FOR_THE_EXPORT = ("credentials", "arrived")  # an entry's fields the journal keeps but does not show
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-admin-token"}
 
 
@@ -51,8 +52,13 @@ class Journal:
         self._bytes = 0
         self._lock = threading.Lock()
         self._ids = itertools.count(1)  # never restarted, so `after` keeps working across clears
+        self._arrivals = itertools.count(1)  # the order requests came in (ids are the order they were answered)
         self.latest_id = 0
         self.cleared = 0  # how many times the journal was emptied (the dashboard reloads it then)
+
+    def arrived(self) -> int:
+        """The next request's place in the order requests came in (its entry's "arrived", not shown)."""
+        return next(self._arrivals)
 
     def record(self, entry: dict[str, Any]) -> None:
         """Keep one request, cut to its limits; each gets the next `id` (see `after`)."""
@@ -164,7 +170,7 @@ def render(entry: dict[str, Any]) -> dict[str, Any]:
     parsed = parse_qs(entry["query"], keep_blank_values=True)
     request_headers = [(key.removeprefix("HTTP_").replace("_", "-").title(), value)
                        for key, value in entry["headers"]]
-    public = {key: value for key, value in entry.items() if key != "credentials"}  # (the export reads it)
+    public = {key: value for key, value in entry.items() if key not in _FOR_THE_EXPORT}
     return {**public,
             "query": {name: values[0] if len(values) == 1 else values for name, values in parsed.items()},
             "headers": _masked(request_headers), "body": _body(entry["body"]), "time": format_date(entry["time"]),
