@@ -138,8 +138,9 @@ def _say_what_overlapped(module: _Module, entries: list[dict[str, Any]], control
     for entry in entries:
         if latest is not None and entry.get("arrived", 0) < latest.get("arrived", 0):
             _may_fail(module, f"Entry {entry['id']} came in before entry {latest['id']} but was answered after "
-                              "it, and faults that count or draw were set: the replay sends requests one at a time, in the order "
-                              "they were answered, so a fault may act on another request than it did")
+                              "it, and faults that count or draw were set: the replay sends requests one at a "
+                              "time, in the order they were answered, so a fault may act on another request "
+                              "than it did")
             return
         if latest is None or entry.get("arrived", 0) > latest.get("arrived", 0):
             latest = entry
