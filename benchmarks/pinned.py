@@ -37,7 +37,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(url: str, pid: int, seconds: float) -> tuple[float, float]:
+def run(url: str, pid: int, seconds: int) -> tuple[float, float]:
     """(req/s, server CPU µs per request) of one wrk run on core 0."""
     before = cpu_seconds(pid)
     out = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", "-c16", f"-d{seconds}s", "-H", f"Authorization: {AUTH}",
@@ -50,7 +50,7 @@ def run(url: str, pid: int, seconds: float) -> tuple[float, float]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--seconds", type=float, default=3)
+    p.add_argument("--seconds", type=int, default=3)
     args = p.parse_args()
     if not (shutil.which("wrk") and shutil.which("taskset")) or len(os.sched_getaffinity(0)) < 2:
         print("needs wrk and taskset on PATH and 2 cores", file=sys.stderr)
@@ -58,7 +58,7 @@ def main() -> int:
     on_core_1 = ["taskset", "-c", "1"]
     mock = spawn("mock", [*on_core_1, sys.executable, "-m", "mockserver", "--port", "0"], env=bench_env(),
                  read_url=True)
-    bare = None
+    bare = bodies = None
     try:
         wait_ready(mock, "/__admin/health")
         host, port = mock.url.removeprefix("http://").rsplit(":", 1)
@@ -82,11 +82,12 @@ def main() -> int:
             print(f"round {number}: mock {mine:.0f} req/s, {mine_cpu:.0f} µs CPU a request; bare Flask {theirs:.0f} "
                   f"req/s, {their_cpu:.0f} µs; mock / bare {mine / theirs:.2f}", flush=True)
         print(f"GET one, mock / bare Flask: median {median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})")
-        Path(bodies.name).unlink()
     finally:
         for proc in (mock, bare):
             if proc is not None:
                 proc.stop()
+        if bodies is not None:
+            Path(bodies.name).unlink(missing_ok=True)
     return 0
 
 

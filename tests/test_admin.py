@@ -357,10 +357,12 @@ def test_keys_changed_while_a_delay_holds_a_request_are_the_keys_it_is_checked_a
 
 
 def test_a_session_with_a_held_request_replays_as_it_went(app, client, tmp_path):
-    """The export freezes the clock back to the held request's reading for it: the replay decides the same."""
+    """The export freezes the clock back to the held request's reading for it: the replay decides the same.
+    (The requests overlapped under a rate limit, so the module expects it may fail: it passes, XPASS.)"""
     module = _held_request_session(app, client)
     result = replay(tmp_path, {"test_held.py": module})
-    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout + module
+    assert result.returncode == 0 and "1 xpassed" in result.stdout, result.stdout + module
+    assert "Entry 2 came in before entry 1 but was answered after it, in a session with a rate limit" in module
     assert module.index("emma_mock.freeze_clock(\"@D:2030-01-01T00:00:01\")") < module.index(
         "emma_mock.freeze_clock(\"@D:2030-01-01T00:00:00\")")  # the held one, counted last, read earlier
 

@@ -177,8 +177,8 @@ def test_a_fault_on_requests_that_overlapped_is_said_and_the_test_marked_xfail(a
         release.set()
         assert first.result(timeout=10).status_code == 503
     module = export(client)
-    assert ("Entry 2 came in before entry 1 but was answered after it, and faults that count or draw were set"
-            in docstring(module))
+    assert ("Entry 2 came in before entry 1 but was answered after it, in a session with a rate limit or a fault "
+            "that counts or draws" in docstring(module))
     assert "@pytest.mark.xfail(reason=" in module
     result = replay(tmp_path, {"test_overlap.py": module})
     assert result.returncode == 0 and "1 xfailed" in result.stdout, result.stdout
@@ -282,9 +282,27 @@ def test_auth_off_and_an_account_not_in_the_state_replays_without_keys_and_is_ma
     client.get("/100/touchpoints")
     module = export(client)
     assert 'requests.get(f"{emma_mock.url}/999/touchpoints")' in module
-    assert docstring(module).count("account 999 is not in its state") == 1
+    assert docstring(module).count("account 999 was not in its state") == 1
     assert "@pytest.mark.xfail(reason=" in module
     result = replay(tmp_path, {"test_auth_off.py": module})
+    assert result.returncode == 0 and "1 xfailed" in result.stdout, result.stdout
+
+
+def test_auth_off_decides_by_the_accounts_at_each_request_not_at_the_export(tmp_path):
+    """An account loaded after a request to it: that request goes without keys (it was a 404), the later one
+    with the account's keys; the replay's load makes the account before the later one is sent."""
+    client = create_app(Config(auth=False)).test_client()
+    assert client.get("/555/touchpoints").status_code == 404
+    state = client.get("/__admin/state").json
+    state["accounts"].append({"account_id": 555, "name": "Loaded", "public_key": "k555", "private_key": "p555"})
+    assert client.put("/__admin/state", json=state).status_code == 200
+    assert client.get("/555/touchpoints").status_code == 200
+    module = export(client)
+    calls = [line.strip() for line in module.splitlines() if "requests.get(" in line]
+    assert calls == ['types = requests.get(f"{emma_mock.url}/555/touchpoints")',
+                     'types = requests.get(f"{emma_mock.url}/555/touchpoints", auth=emma_mock.auth_for(555))']
+    assert "account 555 was not in its state" in docstring(module)
+    result = replay(tmp_path, {"test_loaded.py": module})
     assert result.returncode == 0 and "1 xfailed" in result.stdout, result.stdout
 
 

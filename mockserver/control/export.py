@@ -127,20 +127,22 @@ def _say_what_differs(mock: Mock, module: _Module, entries: list[dict[str, Any]]
 
 
 def _say_what_overlapped(module: _Module, entries: list[dict[str, Any]], controls: list[Control]) -> None:
-    """Requests that overlapped, in a session with faults that count or draw (`times`, `probability`): such
-    a fault decides when a request comes in, and the replay sends each request once the one before is
-    answered, so it may act on another request. (A fault without either acts on every request it matches.)"""
-    if not any(control.helper == "add_fault" and (control.arguments.get("times") is not None
-                                                  or control.arguments.get("probability") is not None)
+    """Requests that overlapped, in a session whose answers hang on their order: a fault that counts or draws
+    (`times`, `probability`) decides when a request comes in, a rate limit counts requests as they are
+    admitted, and the replay sends each request once the one before is answered. (A fault with neither
+    acts on every request it matches, whatever the order.)"""
+    if not any(control.helper == "set_rate_limit"
+               or (control.helper == "add_fault" and (control.arguments.get("times") is not None
+                                                      or control.arguments.get("probability") is not None))
                for control in controls):
         return
     latest: dict[str, Any] | None = None  # of the entries so far, the one that came in last
     for entry in entries:
         if latest is not None and entry.get("arrived", 0) < latest.get("arrived", 0):
             _may_fail(module, f"Entry {entry['id']} came in before entry {latest['id']} but was answered after "
-                              "it, and faults that count or draw were set: the replay sends requests one at a "
-                              "time, in the order they were answered, so a fault may act on another request "
-                              "than it did")
+                              "it, in a session with a rate limit or a fault that counts or draws: the replay "
+                              "sends requests one at a time, in the order they were answered, so the limit or "
+                              "the fault may act on another request than it did")
             return
         if latest is None or entry.get("arrived", 0) > latest.get("arrived", 0):
             latest = entry
@@ -249,20 +251,17 @@ def _call(mock: Mock, module: _Module, entry: dict[str, Any], indent: int) -> st
         else:
             words.append(f"json={_literal(module, value, indent + 4)}")
     account = account_in_path(path)
-    who = entry.get("credentials")
-    if not mock.config.auth and account is not None:
-        if mock.store.has_account(account):
-            words.append(f"auth=emma_mock.auth_for({account})")
-        elif account not in module.unknown_accounts:  # sent without keys: the plugin's server answers 401
-            module.unknown_accounts.add(account)
-            _may_fail(module, f"The server ran with --auth off and account {account} is not in its state: the "
-                              "plugin's server checks keys, so requests to it are sent without any and answered "
-                              "401, not as recorded")
-    elif who == WRONG_KEYS:
+    who = entry.get("credentials")  # with --auth off, the path's account when it existed (serving/front.py)
+    if who == WRONG_KEYS:
         module.wrong_keys = True
         words.append("auth=WRONG_KEYS")
     elif who not in (None, NO_KEYS):
         words.append(f"auth=emma_mock.auth_for({who})")
+    elif not mock.config.auth and account is not None and account not in module.unknown_accounts:
+        module.unknown_accounts.add(account)  # sent without keys: the plugin's server answers 401
+        _may_fail(module, f"The server ran with --auth off and account {account} was not in its state: the "
+                          "plugin's server checks keys, so requests to it are sent without any and answered "
+                          "401, not as recorded")
     function = f"requests.{method.lower()}" if method in _METHODS else "requests.request"
     if method not in _METHODS:
         words.insert(0, repr(method))

@@ -8,8 +8,9 @@ so a console that nobody reads (a full pipe) never holds up an answer: past the
 list's size lines are dropped and the count of dropped lines is written when
 the console drains. The thread writes what has come in every 50 ms in one
 write, so a server under load pays one system call per batch, not per request.
-Credentials never appear (headers and bodies are not logged), and control
-characters in a path are escaped, so a request cannot forge lines.
+Credentials never appear (headers and bodies are not logged), control
+characters in a path are escaped, so a request cannot forge lines, and spaces
+are shown as %20, so a path cannot pad itself into what looks like a line.
 """
 from __future__ import annotations
 

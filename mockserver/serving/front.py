@@ -33,6 +33,7 @@ from flask import Flask, g
 from ..core.errors import ApiError, error_body
 from ..core.ids import account_in_path
 from ..core.limits import MAX_TARGET_BYTES, body_cap, target_too_long_message, too_large_message
+from ..state.journal import NO_KEYS
 from . import browser_rules
 from .auth import admit, identify
 from .console import ConsoleLog
@@ -95,12 +96,12 @@ class Front:
         started = time.perf_counter()
         now = self.mock.clock.now()
         entry = _journal_entry(environ, path, now)
-        entry["arrived"] = self.mock.journal.arrived()  # before the fault decides: the export checks the order
         account_id = account_in_path(path)
-        if account_id is not None:  # whose keys, never the keys: what a replay sends (control/export.py)
-            entry["credentials"] = identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))
+        if account_id is not None:
+            entry["credentials"] = self._whose_keys(environ, account_id)
         out = _Recording(entry, start_response)
         try:
+            entry["arrived"] = self.mock.journal.arrived()  # just before the fault decides: the export checks the order
             fault = self.mock.faults.fire(entry["method"], path)
             if fault is not None:
                 entry["fault"] = fault.id
@@ -108,7 +109,7 @@ class Front:
                 if effect.delay_seconds:
                     self.sleep(effect.delay_seconds)
                     if account_id is not None:  # the keys are checked as the store is once the delay is over
-                        entry["credentials"] = identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))
+                        entry["credentials"] = self._whose_keys(environ, account_id)
                 if effect.drop:
                     raise DropConnection()
                 if effect.answer is not None:
@@ -124,6 +125,14 @@ class Front:
             self.mock.journal.record(entry)
             if self.console is not None:
                 self.console.log(entry)
+
+    def _whose_keys(self, environ: Environ, account_id: int) -> int | str:
+        """Whose keys a request to an account's path carries, never the keys: what the journal keeps for a replay
+        to send (control/export.py). With --auth off, the path's account when it exists (the replay's server
+        checks keys), else NO_KEYS."""
+        if not self.mock.config.auth:
+            return account_id if self.mock.store.has_account(account_id) else NO_KEYS
+        return identify(self.mock.store, environ.get("HTTP_AUTHORIZATION"))
 
     def _admission(self, account_id: int, who: int | str, now: datetime) -> Answer | None:
         """Authentication and the rate limit of an account's path: the refusal, or None to go on."""

@@ -9,7 +9,8 @@ A request can be counted after others that read the clock later (a delay fault
 held it, or another thread won the race at a second's turn): every admitted
 reading counts until the clock is `per_seconds` past it, so the limit holds
 whatever the order (for a request held up to a whole window: readings are kept
-for two). That is also why setting the clock back forgets nothing: the
+for two). That is also why setting the clock back forgets no counted request
+(of the last two windows: older readings are dropped as requests come in): the
 session export replays a request held that way by freezing the clock back to its
 reading, and must decide as the session did. A test that sets the clock back and
 wants a fresh window sets the rate limit again (or resets).
