@@ -182,6 +182,14 @@ def test_markup_sent_by_a_client_is_shown_as_text(page, server):
     assert page.evaluate("window.pwned") is None
 
 
+def test_a_path_shows_every_space_it_was_sent_with(page, server):
+    """Runs of spaces are not collapsed: a path padded with them cannot pass for a shorter one and a status."""
+    requests.get(server.base_url + "/x" + " " * 12 + "200", auth=server.auth, timeout=5)
+    poll_now(page)
+    page.wait_for_selector("#journal li", timeout=LIVE)
+    assert page.locator("#journal li .path").first.inner_text() == "/100/x" + " " * 12 + "200"
+
+
 def test_reset_is_reflected_by_every_open_page(page, browser, server):
     other = open_page(browser, server.url)
     requests.post(server.base_url + "/touchpoints", auth=server.auth, timeout=5,

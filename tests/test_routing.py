@@ -150,12 +150,14 @@ def test_a_websocket_upgrade_is_answered_as_the_plain_request_it_also_is():
     client = app.test_client()
     keys = ("demo-public-key", "demo-private-key")
     upgrade = {"Connection": "Upgrade", "Upgrade": "websocket"}
-    for path in ("/100/touchpoints/300", "/100/touchpoints", "/100/members/444", "/__admin/health"):
+    for path in ("/100/touchpoints/300", "/100/touchpoints", "/100/members/444", "/__admin/health", "/"):
         plain = client.get(path, auth=keys)
         asked = client.get(path, headers=upgrade, auth=keys)
         assert (asked.status_code, asked.get_data()) == (plain.status_code, plain.get_data()) == (
             200, plain.get_data()), (path, asked.status_code, asked.get_data())
     journal = client.get("/__admin/requests").json
     assert [entry["headers"].get("Upgrade") for entry in journal] == [None, "websocket"] * 3
+    made = client.post("/100/touchpoints", headers=upgrade, auth=keys, json={"type_name": "up", "display_name": "Up"})
+    assert made.status_code == 200 and made.json["type_name"] == "up"  # any method: werkzeug's test is not per method
     refused = client.delete("/100/touchpoints/300/x", headers=upgrade, auth=keys)  # still the routes' own 404
     assert refused.status_code == 404 and refused.json == {"error": "no such endpoint: DELETE /100/touchpoints/300/x"}
