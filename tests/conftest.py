@@ -81,6 +81,6 @@ def browser(playwright):
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (pyproject.toml) starts two workers per core: much of the suite waits rather than computes
     (servers starting, the dashboard polling, sockets timing out). Measured on 2 cores from a fresh clone
-    (2026-12-05): 2, 3 and 4 workers took 59, 54 and 52-53 s, using 78, 88 and 89-90 s of CPU."""
+    (figures in docs/testing.md): 4 workers were the fastest, 2 the slowest."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     return 2 * cores

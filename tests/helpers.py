@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -78,8 +79,7 @@ def run_pytest(folder: Path, files: str | dict[str, str], *args: str, env: dict[
     """Run pytest in `folder` on a user's test files (no conftest), as that user would: `files` is the
     source of `test_user.py` (dedented), or file names and their text.
 
-    The environment is this one without pytest's, emma-mock's and this suite's own variables (an xdist
-    worker's among them), plus `env`. With `entry_point`, the installed plugins load as pytest finds
+    The environment is `cli_env(env)`. With `entry_point`, the installed plugins load as pytest finds
     them, emma-mock's by its entry point (but for this project's test-only ones, which a user's project
     lacks: readme_blocks); otherwise only emma-mock's plugin (and xdist when `-n` is given) loads, named
     with -p, as in a project that installs only emma-mock: the other plugins here (schemathesis,
@@ -88,8 +88,7 @@ def run_pytest(folder: Path, files: str | dict[str, str], *args: str, env: dict[
     written = {"test_user.py": textwrap.dedent(files)} if isinstance(files, str) else files
     for name, text in written.items():
         (folder / name).write_text(text, encoding="utf-8")
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MOCKSERVER_", "EMMA_MOCK_"))}
-    full_env.update(env or {})
+    full_env = cli_env(env)
     plugins: list[str] = []
     if entry_point:
         full_env["PYTEST_ADDOPTS"] = WITHOUT_OUR_TEST_PLUGINS
@@ -100,11 +99,29 @@ def run_pytest(folder: Path, files: str | dict[str, str], *args: str, env: dict[
                            str(folder)], cwd=folder, capture_output=True, text=True, timeout=180, env=full_env)
 
 
+def hold_delays(app: Any) -> tuple[threading.Event, threading.Event]:
+    """A delay fault's wait in `app` (an app of create_app, called in process), held until the test lets it go:
+    (held: set once a request waits, release: set it to let every waiting request go on)."""
+    held, release = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        held.set()
+        assert release.wait(10)
+
+    app.wsgi_app.sleep = sleep
+    return held, release
+
+
 # --- a CLI server in a subprocess ---------------------------------------------------------
 
+# emma-mock's settings, this suite's and pytest's (an xdist worker's among them): none of them reaches what
+# a test starts as a user would start it
+OUR_SETTINGS = ("MOCKSERVER_", "EMMA_MOCK_", "PYTEST_")
+
+
 def cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment of a CLI under test: no MOCKSERVER_* of ours, then `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOCKSERVER_")}
+    """The environment of a CLI or a user's pytest run under test: none of OUR_SETTINGS, then `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(OUR_SETTINGS)}
     env.update(extra or {})
     return env
 

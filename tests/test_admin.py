@@ -1,5 +1,4 @@
 """The /__admin control API: health, reset, state, journal, faults, clock, rate limit."""
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
@@ -8,7 +7,7 @@ import pytest
 
 from mockserver import Config, create_app
 
-from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, DEMO_AUTH, RATE_LIMITED, basic, replay
+from helpers import ADMIN_TOKEN_REQUIRED, AUTH_REQUIRED, DEMO_AUTH, RATE_LIMITED, basic, hold_delays, replay
 
 DEFAULT_TYPE_IDS = [300, 200]  # account 100's touchpoint types in the shipped fixture, as listed (oldest first)
 
@@ -312,13 +311,7 @@ def test_a_request_held_by_a_delay_counts_against_the_limit_whatever_the_order(a
 
 def _held_request_session(app, client) -> str:
     """The session of the test above, checked as it goes; its export."""
-    held, release = threading.Event(), threading.Event()
-
-    def sleep(seconds: float) -> None:  # the delay fault's wait, held until the test lets it go
-        held.set()
-        assert release.wait(10)
-
-    app.wsgi_app.sleep = sleep
+    held, release = hold_delays(app)
     client.put("/__admin/clock", json={"now": "2030-01-01T00:00:00Z"})
     client.put("/__admin/rate-limit", json={"requests": 1, "per_seconds": 60})
     client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "delay_ms": 1000})
@@ -336,13 +329,7 @@ def _held_request_session(app, client) -> str:
 
 def test_keys_changed_while_a_delay_holds_a_request_are_the_keys_it_is_checked_against(app, client):
     """Authentication decides once the delay is over, on the state then: keys replaced meanwhile refuse it."""
-    held, release = threading.Event(), threading.Event()
-
-    def sleep(seconds: float) -> None:
-        held.set()
-        assert release.wait(10)
-
-    app.wsgi_app.sleep = sleep
+    held, release = hold_delays(app)
     client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "delay_ms": 1000, "times": 1})
     state = client.get("/__admin/state").json
     state["accounts"][0]["private_key"] = "a-new-private-key"

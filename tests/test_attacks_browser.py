@@ -12,6 +12,7 @@ import json
 import subprocess
 import time
 
+import browser_pages
 import pytest
 
 from mockserver.testing import MockServer
@@ -22,10 +23,7 @@ AUTH = basic(*DEMO_AUTH)["Authorization"]
 NEW_TYPE = b'{"type_name": "planted", "display_name": "Planted"}'
 
 
-@pytest.fixture(scope="module")
-def server():
-    with MockServer() as running:
-        yield running
+server = browser_pages.server  # the fixture, for this module
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import ast
 import json
 import random
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,7 +24,7 @@ from mockserver.control.export import FILENAME
 from mockserver.state.journal import BYTE_BUDGET
 from mockserver.wire import mock_of
 
-from helpers import ADMIN_TOKEN_REQUIRED, DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, basic, replay
+from helpers import ADMIN_TOKEN_REQUIRED, DEFAULT_FIXTURE, DEMO_AUTH, OTHER_AUTH, basic, hold_delays, replay
 
 SESSIONS = 3  # random sessions per run, replayed by one pytest subprocess (each test on a freshly reset mock)
 STEPS = 45  # requests and controls per session
@@ -161,13 +160,7 @@ def test_a_fault_on_requests_that_overlapped_is_said_and_the_test_marked_xfail(a
     """A client that timed out and retried: the first request, held by the fault's delay, is answered after
     the retry. The replay sends one request at a time, in the order they were answered, so the fault would
     act on the retry: the module says so and expects its test may fail."""
-    held, release = threading.Event(), threading.Event()
-
-    def sleep(seconds: float) -> None:
-        held.set()
-        assert release.wait(10)
-
-    app.wsgi_app.sleep = sleep
+    held, release = hold_delays(app)
     client.post("/__admin/faults", json={"path": "/100/touchpoints/300", "status": 503, "delay_ms": 1500,
                                          "times": 1})
     with ThreadPoolExecutor(1) as pool:

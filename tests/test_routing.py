@@ -153,8 +153,8 @@ def test_a_websocket_upgrade_is_answered_as_the_plain_request_it_also_is():
     for path in ("/100/touchpoints/300", "/100/touchpoints", "/100/members/444", "/__admin/health", "/"):
         plain = client.get(path, auth=keys)
         asked = client.get(path, headers=upgrade, auth=keys)
-        assert (asked.status_code, asked.get_data()) == (plain.status_code, plain.get_data()) == (
-            200, plain.get_data()), (path, asked.status_code, asked.get_data())
+        assert asked.status_code == plain.status_code == 200 and asked.get_data() == plain.get_data(), (
+            path, asked.status_code, asked.get_data())
     journal = client.get("/__admin/requests").json
     assert [entry["headers"].get("Upgrade") for entry in journal] == [None, "websocket"] * 3
     made = client.post("/100/touchpoints", headers=upgrade, auth=keys, json={"type_name": "up", "display_name": "Up"})

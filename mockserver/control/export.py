@@ -123,7 +123,7 @@ def _say_what_differs(mock: Mock, module: _Module, entries: list[dict[str, Any]]
                           "session's limit: the replay starts without them")
     if not mock.config.auth:
         module.notes.append("The server ran with --auth off; the plugin's server checks keys, so each "
-                            "request sends the keys of its path's account.")
+                            "request sends the keys of its path's account, when that account existed.")
 
 
 def _say_what_overlapped(module: _Module, entries: list[dict[str, Any]], controls: list[Control]) -> None:
@@ -136,16 +136,15 @@ def _say_what_overlapped(module: _Module, entries: list[dict[str, Any]], control
                                                       or control.arguments.get("probability") is not None))
                for control in controls):
         return
-    latest: dict[str, Any] | None = None  # of the entries so far, the one that came in last
+    latest = {"arrived": 0, "id": 0}  # of the entries so far, the one that came in last
     for entry in entries:
-        if latest is not None and entry.get("arrived", 0) < latest.get("arrived", 0):
+        if entry["arrived"] < latest["arrived"]:
             _may_fail(module, f"Entry {entry['id']} came in before entry {latest['id']} but was answered after "
                               "it, in a session with a rate limit or a fault that counts or draws: the replay "
                               "sends requests one at a time, in the order they were answered, so the limit or "
                               "the fault may act on another request than it did")
             return
-        if latest is None or entry.get("arrived", 0) > latest.get("arrived", 0):
-            latest = entry
+        latest = entry
 
 
 def _may_fail(module: _Module, note: str) -> None:
@@ -257,7 +256,7 @@ def _call(mock: Mock, module: _Module, entry: dict[str, Any], indent: int) -> st
         words.append("auth=WRONG_KEYS")
     elif who not in (None, NO_KEYS):
         words.append(f"auth=emma_mock.auth_for({who})")
-    elif not mock.config.auth and account is not None and account not in module.unknown_accounts:
+    elif who == NO_KEYS and not mock.config.auth and account is not None and account not in module.unknown_accounts:
         module.unknown_accounts.add(account)  # sent without keys: the plugin's server answers 401
         _may_fail(module, f"The server ran with --auth off and account {account} was not in its state: the "
                           "plugin's server checks keys, so requests to it are sent without any and answered "

@@ -85,8 +85,8 @@ class _TableRoutedContext(RequestContext):
     def match_request(self) -> None:
         routes, adapter = self.app.id_routes, self.url_adapter
         found = None
-        # A WebSocket upgrade is werkzeug's to refuse (the routes are HTTP only): it never takes the table.
-        if routes is not None and adapter is not None and not adapter.websocket:
+        # (never a WebSocket request: the front answers an upgrade as plain HTTP, serving/front.py)
+        if routes is not None and adapter is not None:
             found = routes.match(self.request.method, self.request.path)
         if found is None:
             super().match_request()
